@@ -1,0 +1,98 @@
+"""trip-server: run the travel-planner MCP server over Streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from mcp_server.errors import TripServerError
+from mcp_server.server import build_server, http_app
+from mcp_server.settings import ServerSettings, load_settings
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="trip-server", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML file with a [server] table")
+    parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--path", help="MCP endpoint path (default /mcp)")
+    parser.add_argument("--db", type=Path, help="SQLite file for quotes and bookings")
+    parser.add_argument("--container", action="store_true", help="AgentCore Runtime mode: 0.0.0.0:8000/mcp")
+    return parser.parse_args(argv)
+
+
+def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    overrides = {"host": args.host, "port": args.port, "path": args.path, "db": args.db}
+    settings = load_settings(args.config, overrides)
+    return settings.with_container_defaults() if args.container else settings
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """Prints the `listening on` line once the socket accepts connections (scripts wait for it)."""
+
+    def __init__(self, config: uvicorn.Config, path: str) -> None:
+        super().__init__(config)
+        self.path = path
+
+    async def startup(self, sockets: list | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            host = f"[{host}]" if ":" in host else host
+            print(f"listening on http://{host}:{port}{self.path}", flush=True)
+
+
+async def serve(settings: ServerSettings) -> None:
+    """Serve until interrupted.
+
+    Raises:
+        TripServerError: the address cannot be bound.
+    """
+    mcp = build_server(settings)
+    config = uvicorn.Config(
+        http_app(mcp, settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        # Open SSE streams would otherwise hold shutdown until every client goes away.
+        timeout_graceful_shutdown=2,
+    )
+    server = _AnnouncingServer(config, settings.path)
+    try:
+        await server.serve()
+    except SystemExit as error:  # uvicorn exits when it cannot bind
+        raise TripServerError(
+            f"could not listen on {settings.host}:{settings.port} (in use? pick another with --port, or 0 for any)"
+        ) from error
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except TripServerError as error:
+        print(f"trip-server: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("trip_server").info("db=<%s> | starting", settings.db)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 0
+    except TripServerError as error:
+        print(f"trip-server: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

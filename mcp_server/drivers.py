@@ -1,0 +1,236 @@
+"""Run a pure flow (flow.py) against one tool call, in either protocol revision.
+
+Legacy (2025-11-25) sessions are stateful: the driver awaits each elicitation and sampling request
+in place over the session's SSE stream. 2026-07-28 requests are stateless: the driver returns an
+`input_required` result carrying the question and the flow state, and picks up where it left off
+when the client retries the call with its answers. The flow never knows which one it runs on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import mcp_types
+from fastmcp import Context
+from fastmcp.exceptions import ToolError
+from fastmcp.tools.base import ToolResult
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from mcp_server.errors import FlowStateError, TripServerError
+from mcp_server.flow import (
+    Action,
+    Answer,
+    Elicit,
+    Finish,
+    Outcome,
+    Sample,
+    SampleResult,
+)
+
+logger = logging.getLogger("trip_server")
+
+
+class Flow(Protocol):
+    name: str
+
+    def next_action(self, state: dict[str, Any]) -> Action: ...
+
+    def apply(self, state: dict[str, Any], outcome: Outcome) -> dict[str, Any]: ...
+
+
+# Server work (search, book, cancel): runs the same in both revisions and may report progress.
+Effects = Callable[[Action, Context, dict[str, Any]], Awaitable[Outcome]]
+
+
+def is_modern(ctx: Context) -> bool:
+    rc = ctx.request_context
+    return rc is not None and rc.protocol_version in MODERN_PROTOCOL_VERSIONS
+
+
+def session_label(ctx: Context) -> str:
+    """The legacy session id for logs ("-" on stateless 2026-07-28 requests)."""
+    if is_modern(ctx):
+        return "-"
+    try:
+        return ctx.session_id[:12]
+    except RuntimeError:
+        return "-"
+
+
+def log_phase(ctx: Context, state: dict[str, Any], phase: str, outcome: str) -> None:
+    logger.info(
+        "session=<%s> flow=<%s> tool=<%s> phase=<%s> outcome=<%s>",
+        session_label(ctx), state.get("flow_id"), state.get("flow"), phase, outcome,
+    )
+
+
+async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects) -> Any:
+    """Run `flow` for this tool call until it finishes or needs input the call cannot wait for.
+
+    Raises:
+        ToolError: the flow's state was stale or tampered with, or an effect failed.
+    """
+    modern = is_modern(ctx)
+    try:
+        if modern and ctx.request_state is not None:
+            state = _resume(flow, ctx)
+        else:
+            state = start()
+            log_phase(ctx, state, "start", "modern" if modern else "legacy")
+        while True:
+            action = flow.next_action(state)
+            if isinstance(action, Finish):
+                log_phase(ctx, state, "finish", action.status)
+                return _tool_result(action, state)
+            if isinstance(action, Elicit):
+                if not _client_can(ctx, "elicitation"):
+                    outcome: Outcome = Answer("unsupported")
+                elif modern:
+                    log_phase(ctx, state, f"ask:{action.key}", "input_required")
+                    return _input_required(action, state)
+                else:
+                    outcome = await _elicit_legacy(ctx, action)
+                log_phase(ctx, state, f"ask:{action.key}", outcome.action)
+            elif isinstance(action, Sample):
+                if not _client_can(ctx, "sampling"):
+                    outcome = SampleResult(None, "the client did not declare sampling")
+                elif modern:
+                    log_phase(ctx, state, "sampling", "input_required")
+                    return _input_required(action, state)
+                else:
+                    outcome = await _sample_legacy(ctx, action)
+                log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
+            else:
+                outcome = await effects(action, ctx, state)
+                log_phase(ctx, state, type(action).__name__.lower(), "done")
+            state = flow.apply(state, outcome)
+    except FlowStateError as error:
+        logger.warning("flow=<%s> | rejected request state: %s", flow.name, error)
+        raise ToolError(f"This {flow.name} call cannot continue: {error}. Start the call again.") from error
+    except TripServerError as error:
+        raise ToolError(str(error)) from error
+
+
+# --- 2026-07-28: input_required round trips ------------------------------------------------------
+
+
+def _input_required(action: Elicit | Sample, state: dict[str, Any]) -> mcp_types.InputRequiredResult:
+    if isinstance(action, Elicit):
+        request: mcp_types.InputRequest = mcp_types.ElicitRequest(
+            params=mcp_types.ElicitRequestFormParams(message=action.message, requested_schema=action.schema)
+        )
+    else:
+        request = mcp_types.CreateMessageRequest(params=_sampling_params(action))
+    # The framework seals request_state (AES-GCM, TTL), so a tampered or expired one never reaches us.
+    return mcp_types.InputRequiredResult(input_requests={action.key: request}, request_state=json.dumps(state))
+
+
+def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
+    """The flow state after applying the client's answers to the question it was asked.
+
+    Raises:
+        FlowStateError: the state is not this flow's, or the retry does not answer the question.
+    """
+    try:
+        state = json.loads(ctx.request_state or "")
+    except json.JSONDecodeError as error:
+        raise FlowStateError("its requestState is not readable") from error
+    if not isinstance(state, dict) or state.get("flow") != flow.name:
+        raise FlowStateError("its requestState belongs to another tool")
+    action = flow.next_action(state)
+    if not isinstance(action, Elicit | Sample):
+        raise FlowStateError("its requestState is not waiting for an answer")
+    response = (ctx.input_responses or {}).get(action.key)
+    if response is None:
+        raise FlowStateError(f"the retry carries no answer to {action.key!r}")
+    if isinstance(action, Elicit):
+        if not isinstance(response, mcp_types.ElicitResult):
+            raise FlowStateError(f"the answer to {action.key!r} is not an elicitation result")
+        outcome: Outcome = Answer(response.action, response.content)
+        log_phase(ctx, state, f"ask:{action.key}", response.action)
+    else:
+        outcome = _sample_outcome(response)
+        log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
+    return flow.apply(state, outcome)
+
+
+# --- 2025-11-25: server-initiated requests on the session --------------------------------------
+
+
+async def _elicit_legacy(ctx: Context, action: Elicit) -> Answer:
+    try:
+        result = await ctx.session.elicit(
+            message=action.message, requested_schema=action.schema, related_request_id=ctx.request_id
+        )
+    except Exception as error:  # the client answered with an error: end the flow, do not crash the call
+        logger.warning("question=<%s> | client failed to answer: %s", action.key, error)
+        return Answer("cancel")
+    return Answer(result.action, result.content)
+
+
+async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
+    try:
+        with warnings.catch_warnings():
+            # Sampling is deprecated in 2026-07-28 but still valid for clients that declare it.
+            warnings.simplefilter("ignore")
+            result = await ctx.session.create_message(**_sampling_params(action).model_dump(), related_request_id=ctx.request_id)
+    except Exception as error:
+        return SampleResult(None, f"sampling failed: {_short(error)}")
+    return _sample_outcome(result)
+
+
+# --- shared ---------------------------------------------------------------------------------------
+
+
+def _client_can(ctx: Context, capability: str) -> bool:
+    capabilities = ctx.session.client_capabilities
+    return capabilities is not None and getattr(capabilities, capability, None) is not None
+
+
+def _sampling_params(action: Sample) -> mcp_types.CreateMessageRequestParams:
+    return mcp_types.CreateMessageRequestParams(
+        messages=[mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text=action.prompt))],
+        system_prompt=action.system_prompt,
+        max_tokens=action.max_tokens,
+        model_preferences=mcp_types.ModelPreferences(
+            hints=[mcp_types.ModelHint(name=hint) for hint in action.model_hints],
+            speed_priority=0.8,
+            intelligence_priority=0.3,
+            cost_priority=0.6,
+        ),
+    )
+
+
+def _sample_outcome(result: Any) -> SampleResult:
+    if isinstance(result, mcp_types.ErrorData):
+        return SampleResult(None, f"sampling failed: {_short(result.message)}")
+    content = getattr(result, "content", None)
+    if isinstance(content, list):  # CreateMessageResultWithTools: take the text blocks
+        text = "\n".join(block.text for block in content if isinstance(block, mcp_types.TextContent))
+    elif isinstance(content, mcp_types.TextContent):
+        text = content.text
+    else:
+        return SampleResult(None, "the model's reply was not text")
+    return SampleResult(text, "" if text.strip() else "the model's reply was empty")
+
+
+def _short(error: object) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:160]
+
+
+def _tool_result(finish: Finish, state: dict[str, Any]) -> ToolResult:
+    structured = {"status": finish.status, "message": finish.message, **finish.data}
+    if state.get("flow") == "plan_trip":
+        structured["supplied"] = list(state.get("supplied", []))
+        structured["elicited"] = list(state.get("elicited", []))
+    text = finish.message
+    if finish.data.get("recommendations"):
+        source = finish.data.get("recommendations_source")
+        text += "\nRecommendations" + (" (from the catalogue)" if source == "catalogue" else "") + ":\n"
+        text += "\n".join(f"- {item}" for item in finish.data["recommendations"])
+    return ToolResult(content=text, structured_content=structured)

@@ -1,0 +1,251 @@
+"""FastMCP wiring: the travel-planner tools, the destinations resource, and the HTTP app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio
+from fastmcp import Context, FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.tools.base import ToolResult
+from mcp.server.request_state import RequestStateSecurity
+from pydantic import Field
+from starlette.applications import Starlette
+
+from mcp_server import schemas
+from mcp_server.bookings import BookingStore
+from mcp_server.catalog import Catalog, load_catalog
+from mcp_server.drivers import drive
+from mcp_server.errors import TripServerError
+from mcp_server.flow import (
+    Book,
+    Booked,
+    CancelBooking,
+    Cancelled,
+    Confirm,
+    Invalid,
+    PlanOptions,
+    PlanTrip,
+    Search,
+    Searched,
+    validate_trip,
+)
+from mcp_server.pricing import price_trip
+from mcp_server.settings import ServerSettings
+
+logger = logging.getLogger("trip_server")
+
+SERVER_NAME = "travel-planner"
+INSTRUCTIONS = (
+    "Plans and books domestic trips in Japan (prices in JPY). Call plan_trip with whatever the user "
+    "already said; the server asks the user for anything missing. Use get_quote for price questions."
+)
+
+
+@dataclass
+class Services:
+    """What the tools share: settings, catalogue, store, and who owns the bookings."""
+
+    settings: ServerSettings
+    catalog: Catalog
+    store: BookingStore
+
+    def owner(self, ctx: Context) -> str:
+        # One local user until bearer-token auth assigns each token subject its own bookings.
+        return "local"
+
+
+def build_server(settings: ServerSettings, store: BookingStore | None = None) -> FastMCP:
+    """The FastMCP server with every tool, over the store at settings.db unless one is given."""
+    catalog = load_catalog(settings.catalog)
+    services = Services(
+        settings=settings,
+        catalog=catalog,
+        store=store or BookingStore(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
+    )
+    security = (
+        RequestStateSecurity(keys=list(settings.request_state_keys), audience=SERVER_NAME)
+        if settings.request_state_keys
+        else None
+    )
+    mcp = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, request_state_security=security)
+    mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
+    _register_tools(mcp, services)
+    return mcp
+
+
+def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
+    """Streamable HTTP, stateful legacy sessions, Host/Origin checked against DNS rebinding."""
+    if settings.container:
+        # Behind AgentCore the Host is the platform's; browsers' Origins are still refused.
+        host_protection: Any = "auto"
+        allowed_hosts = ["*"]
+    else:
+        host_protection = True
+        allowed_hosts = [settings.host, *settings.allowed_hosts]
+    return mcp.http_app(
+        path=settings.path,
+        stateless_http=False,
+        json_response=False,
+        host_origin_protection=host_protection,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=list(settings.allowed_origins),
+        session_idle_timeout=settings.session_idle_timeout_s,
+    )
+
+
+# Loose types on purpose: a wrong value from the model is explained and asked again by the flow,
+# not rejected by argument validation before the flow can help.
+Destination = Annotated[str | None, Field(description="Destination, e.g. Kyoto or 京都 (see list_destinations)")]
+TripType = Annotated[str | None, Field(description="solo, couple, family or friends")]
+Nights = Annotated[int | str | None, Field(description="Hotel nights, 1-7")]
+Travelers = Annotated[int | str | None, Field(description="Number of travellers (solo 1, couple 2)")]
+
+
+def _register_tools(mcp: FastMCP, services: Services) -> None:
+    catalog = services.catalog
+    plan_flow = PlanTrip(
+        catalog,
+        PlanOptions(
+            max_attempts=services.settings.max_attempts,
+            sampling_max_tokens=services.settings.sampling_max_tokens,
+            elicitation_style=services.settings.elicitation_style,  # type: ignore[arg-type]
+        ),
+    )
+
+    async def effects(action: Any, ctx: Context, state: dict[str, Any]) -> Any:
+        owner = services.owner(ctx)
+        if isinstance(action, Search):
+            return await _search(services, ctx, owner, action)
+        if isinstance(action, Book):
+            return Booked(services.store.book(owner, action.quote_id).reservation_id)
+        if isinstance(action, CancelBooking):
+            return Cancelled(services.store.cancel(owner, action.reservation_id).reservation_id)
+        raise TypeError(f"no effect for {action!r}")
+
+    @mcp.tool(output_schema=schemas.PLAN_RESULT, annotations={"title": "Plan and book a trip"})
+    async def plan_trip(
+        ctx: Context,
+        destination: Destination = None,
+        trip_type: TripType = None,
+        nights: Nights = None,
+        travelers: Travelers = None,
+    ) -> Any:
+        """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest."""
+        arguments = {"destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers}
+        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects)
+
+    @mcp.tool(
+        output_schema=schemas.DESTINATIONS,
+        annotations={"title": "List destinations", "readOnlyHint": True, "idempotentHint": True},
+    )
+    def list_destinations() -> ToolResult:
+        """The destinations, trip types and limits of the catalogue."""
+        data = schemas.catalogue_data(catalog)
+        lines = [
+            f"- {d['label']}: transport ¥{d['transport_jpy']:,}/person, hotel ¥{d['hotel_jpy']:,}/room/night"
+            for d in data["destinations"]
+        ]
+        return ToolResult(content="\n".join(lines), structured_content=data)
+
+    @mcp.resource("trip://destinations", mime_type="application/json", name="destinations")
+    def destinations_resource() -> str:
+        """The catalogue as JSON."""
+        return json.dumps(schemas.catalogue_data(catalog), ensure_ascii=False)
+
+    @mcp.tool(
+        output_schema=schemas.PRICE,
+        annotations={"title": "Price a trip", "readOnlyHint": True, "idempotentHint": True},
+    )
+    def get_quote(destination: str, trip_type: str, nights: int | str, travelers: int | str) -> ToolResult:
+        """Price a trip without booking or asking anything (for price questions)."""
+        try:
+            price = validate_trip(catalog, {"destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers})
+        except Invalid as error:
+            raise ToolError(str(error)) from error
+        return ToolResult(content=price.summary(), structured_content=price.as_dict())
+
+    @mcp.tool(output_schema=schemas.CONFIRM_RESULT, annotations={"title": "Book a saved quote"})
+    async def book_quote(ctx: Context, quote_id: str) -> Any:
+        """Book a quote saved by plan_trip (asks the user to confirm)."""
+        quote = _or_tool_error(lambda: services.store.get_quote(services.owner(ctx), quote_id))
+        flow = Confirm("book_quote", f"Book quote {quote.id}: {quote.price.summary()}?", Book(quote.id))
+        return await drive(flow, flow.start, ctx, effects)
+
+    @mcp.tool(
+        output_schema=schemas.BOOKING,
+        annotations={"title": "Look up a booking", "readOnlyHint": True, "idempotentHint": True},
+    )
+    def get_booking(ctx: Context, reservation_id: str) -> ToolResult:
+        """A booking by its reservation id (TRV-…)."""
+        booking = _or_tool_error(lambda: services.store.get_booking(services.owner(ctx), reservation_id))
+        return ToolResult(content=_booking_line(booking), structured_content=booking.as_dict())
+
+    @mcp.tool(
+        output_schema=schemas.BOOKING_LIST,
+        annotations={"title": "List bookings", "readOnlyHint": True, "idempotentHint": True},
+    )
+    def list_bookings(ctx: Context) -> ToolResult:
+        """Your bookings, oldest first."""
+        bookings = services.store.list_bookings(services.owner(ctx))
+        text = "\n".join(_booking_line(b) for b in bookings) or "No bookings yet."
+        return ToolResult(content=text, structured_content={"bookings": [b.as_dict() for b in bookings]})
+
+    @mcp.tool(
+        output_schema=schemas.CONFIRM_RESULT,
+        annotations={"title": "Cancel a booking", "destructiveHint": True, "idempotentHint": True},
+    )
+    async def cancel_booking(ctx: Context, reservation_id: str) -> Any:
+        """Cancel a booking (asks the user to confirm)."""
+        booking = _or_tool_error(lambda: services.store.get_booking(services.owner(ctx), reservation_id))
+        if booking.status == "cancelled":
+            return ToolResult(
+                content=f"Reservation {booking.reservation_id} was already cancelled.",
+                structured_content={"status": "cancelled", "message": "already cancelled", "reservation_id": booking.reservation_id},
+            )
+        flow = Confirm(
+            "cancel_booking",
+            f"Cancel reservation {booking.reservation_id} ({booking.price.summary()})?",
+            CancelBooking(booking.reservation_id),
+        )
+        return await drive(flow, flow.start, ctx, effects)
+
+
+SEARCH_STEPS = ("Looking up the destination…", "Comparing transport…", "Checking hotels…", "Calculating the total…", "Saving the quote…")
+
+
+async def _search(services: Services, ctx: Context, owner: str, action: Search) -> Searched:
+    """The search, step by step, each step reported as progress when it is done."""
+    total = len(SEARCH_STEPS)
+
+    async def step(number: int) -> None:
+        if services.settings.search_delay_s:
+            await anyio.sleep(services.settings.search_delay_s)
+        await ctx.report_progress(number, total, SEARCH_STEPS[number - 1])
+
+    destination = services.catalog.resolve(action.destination)
+    if destination is None:  # the flow validated it; a catalogue reload could still drop it
+        raise TripServerError(f"{action.destination} is no longer in the catalogue.")
+    await step(1)
+    await step(2)  # transport: per traveller, round trip
+    await step(3)  # hotel: rooms for the party, per night
+    price = price_trip(destination, action.trip_type, action.nights, action.travelers, services.catalog.travelers_per_room)
+    await step(4)
+    quote = services.store.save_quote(owner, price)
+    await step(5)
+    return Searched(quote.id, quote.expires_at, price.as_dict())
+
+
+def _or_tool_error(read: Any) -> Any:
+    try:
+        return read()
+    except TripServerError as error:
+        raise ToolError(str(error)) from error
+
+
+def _booking_line(booking: Any) -> str:
+    return f"{booking.reservation_id} [{booking.status}] {booking.price.summary()} (booked {booking.created_at})"
+
