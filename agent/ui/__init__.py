@@ -1,0 +1,1 @@
+"""Terminal user interface: elicitation forms, progress lines and sampling review."""
