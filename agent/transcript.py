@@ -1,0 +1,109 @@
+"""The --transcript FILE: one JSON object per line, each with `type` and `t` (seconds since start)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+# Keys whose values never reach the file, wherever they appear in a tool input or form answer.
+_SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "apikey", "credential")
+REDACTED = "[redacted]"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if any(secret in str(key).lower() for secret in _SECRET_KEYS) else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
+class Transcript:
+    """Writes events as JSON Lines, flushing each line so a crash loses nothing.
+
+    Events arrive from the REPL and from the MCP client's thread, so writes are serialised.
+    """
+
+    def __init__(self, file: TextIO | None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._file = file
+        self._clock = clock
+        self._start = clock()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Callable[[], float] = time.monotonic) -> Transcript:
+        """Start a transcript at `path`, replacing any earlier one.
+
+        Raises:
+            OSError: The file cannot be created.
+        """
+        return cls(path.open("w", encoding="utf-8"), clock=clock)
+
+    @classmethod
+    def disabled(cls) -> Transcript:
+        """A transcript that records nothing, for runs without --transcript."""
+        return cls(None)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _write(self, kind: str, **fields: Any) -> None:
+        if self._file is None:
+            return
+        event = {"type": kind, "t": round(self._clock() - self._start, 3), **fields}
+        line = json.dumps(event, ensure_ascii=False, default=str)
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def user(self, text: str) -> None:
+        self._write("user", text=text)
+
+    def assistant(self, text: str) -> None:
+        self._write("assistant", text=text)
+
+    def tool_call(self, name: str, input: dict[str, Any]) -> None:
+        self._write("tool_call", name=name, input=_redact(input))
+
+    def tool_result(self, name: str, status: str, text: str) -> None:
+        self._write("tool_result", name=name, status=status, text=text)
+
+    def elicitation_request(self, server: str, message: str, schema: dict[str, Any]) -> None:
+        self._write("elicitation_request", server=server, message=message, schema=schema)
+
+    def elicitation_response(self, action: str, content: dict[str, Any] | None, wait_s: float) -> None:
+        self._write("elicitation_response", action=action, content=_redact(content), wait_s=round(wait_s, 3))
+
+    def sampling_request(
+        self,
+        server: str,
+        messages: list[dict[str, str]],
+        system_prompt: str | None,
+        max_tokens: int,
+        model_preferences: dict[str, Any] | None,
+    ) -> None:
+        self._write(
+            "sampling_request",
+            server=server,
+            messages=messages,
+            system_prompt=system_prompt,
+            max_tokens=max_tokens,
+            model_preferences=model_preferences,
+        )
+
+    def sampling_response(self, model: str, text: str, approved: bool) -> None:
+        self._write("sampling_response", model=model, text=text, approved=approved)
+
+    def progress(self, tool: str, progress: float, total: float | None, message: str | None) -> None:
+        self._write("progress", tool=tool, progress=progress, total=total, message=message)
+
+    def error(self, message: str) -> None:
+        self._write("error", message=message)
