@@ -177,7 +177,14 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
         with warnings.catch_warnings():
             # Sampling is deprecated in 2026-07-28 but still valid for clients that declare it.
             warnings.simplefilter("ignore")
-            result = await ctx.session.create_message(**_sampling_params(action).model_dump(), related_request_id=ctx.request_id)
+            params = _sampling_params(action)
+            result = await ctx.session.create_message(
+                params.messages,
+                max_tokens=params.max_tokens,
+                system_prompt=params.system_prompt,
+                model_preferences=params.model_preferences,
+                related_request_id=ctx.request_id,
+            )
     except Exception as error:
         return SampleResult(None, f"sampling failed: {_short(error)}")
     return _sample_outcome(result)

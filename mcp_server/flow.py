@@ -18,7 +18,10 @@ from mcp_server.catalog import Catalog, Destination
 from mcp_server.errors import FlowStateError
 from mcp_server.pricing import Price, price_trip
 
-FIELDS = ("destination", "trip_type", "nights", "travelers")
+FIELDS = ("destination", "trip_type", "nights", "travelers")  # the order questions are asked in
+# The head count is checked before the trip type, so a contradiction re-asks the trip type
+# (with the choices that fit) instead of silently overriding the number the user gave.
+VALIDATION_ORDER = ("destination", "nights", "travelers", "trip_type")
 ElicitationStyle = Literal["steps", "form"]
 
 
@@ -254,7 +257,7 @@ class PlanTrip:
             "elicited": [],
             "supplied": [],
         }
-        for name in FIELDS:
+        for name in VALIDATION_ORDER:
             value = arguments.get(name)
             if value is None:
                 continue
@@ -263,6 +266,7 @@ class PlanTrip:
                 state["supplied"].append(name)
             except Invalid as error:
                 state["notes"][name] = str(error)
+        state["supplied"].sort(key=FIELDS.index)
         self._derive_travelers(state)
         return state
 
@@ -335,7 +339,7 @@ class PlanTrip:
     def _derive_travelers(self, state: dict[str, Any]) -> None:
         """Solo and couple fix the head count: asking for it would be a pointless question."""
         trip_type = state["values"].get("trip_type")
-        if trip_type and "travelers" not in state["values"]:
+        if trip_type and "travelers" not in state["values"] and "travelers" not in state["notes"]:
             low, high = travelers_range(self.catalog, trip_type)
             if low == high:
                 state["values"]["travelers"] = low
@@ -395,6 +399,8 @@ class PlanTrip:
         if name == "nights":
             return f"How many nights ({catalog.nights.minimum}-{catalog.nights.maximum})?"
         low, high = travelers_range(catalog, values.get("trip_type"))
+        if low == high:
+            return f"How many travellers? A {values['trip_type']} trip is for {low}."
         return f"How many travellers ({low}-{high})?"
 
     def _on_answer(self, state: dict[str, Any], action: Elicit, answer: Answer) -> None:
@@ -403,7 +409,7 @@ class PlanTrip:
             state["finish"] = self._ended_early(answer.action, asked[0])
             return
         content = answer.content or {}
-        for name in asked:
+        for name in sorted(asked, key=VALIDATION_ORDER.index):
             state["notes"].pop(name, None)
             if name not in state["elicited"]:
                 state["elicited"].append(name)

@@ -1,0 +1,136 @@
+"""Server fixtures: a real server over a real SQLite file, and a scripted human for its questions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastmcp import Client
+from fastmcp.client.elicitation import ElicitResult
+
+from mcp_server.server import build_server
+from mcp_server.settings import load_settings
+
+MODES = ["legacy", "auto"]  # auto negotiates 2026-07-28 with our server
+
+
+@dataclass
+class Human:
+    """Answers elicitations from a script; records every question. Items: dict content or an action."""
+
+    answers: list[Any]
+    questions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def __call__(self, message, response_type, params, context):
+        self.questions.append((message, params.requested_schema))
+        if not self.answers:
+            raise AssertionError(f"unexpected question: {message}")
+        answer = self.answers.pop(0)
+        if answer in ("decline", "cancel"):
+            return ElicitResult(action=answer)
+        return ElicitResult(action="accept", content=answer)
+
+    @property
+    def asked(self) -> list[str]:
+        return [next(iter(schema["properties"])) for _, schema in self.questions]
+
+
+@dataclass
+class Progress:
+    events: list[tuple[float, float | None, str | None]] = field(default_factory=list)
+
+    async def __call__(self, progress, total, message):
+        self.events.append((progress, total, message))
+
+
+async def llm(messages, params, context):
+    return "Walk Fushimi Inari at dawn.\nTake the Sagano train.\nTry yudofu near Nanzen-ji."
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(overrides={"db": tmp_path / "trips.db"})
+
+
+@pytest.fixture
+def server(settings):
+    mcp = build_server(settings)
+    yield mcp
+    mcp.services.store.close()
+
+
+@pytest.fixture
+def store(server):
+    return server.services.store
+
+
+def client(target, human: Human | None = None, *, mode: str = "auto", sampling=llm, progress=None) -> Client:
+    return Client(
+        target,
+        mode=mode,
+        elicitation_handler=human,
+        sampling_handler=sampling,
+        progress_handler=progress,
+    )
+
+
+@dataclass
+class RunningServer:
+    url: str
+    db: Path
+    process: subprocess.Popen
+
+
+def start_server_process(tmp_path: Path, *extra: str) -> RunningServer:
+    """trip-server as a user runs it, on a free loopback port; ready when it prints its URL."""
+    db = tmp_path / "http.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    line = process.stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"trip-server did not start: {line!r} {process.stderr.read()}")
+    return RunningServer(url=line.split()[-1], db=db, process=process)
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory) -> Iterator[RunningServer]:
+    running = start_server_process(tmp_path_factory.mktemp("http"))
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=10)
+
+
+@dataclass
+class Target:
+    """Where a test's client connects, and the SQLite file behind it."""
+
+    connect: Any
+    db: Path
+
+    def bookings(self) -> list[tuple]:
+        with sqlite3.connect(self.db) as db:
+            return db.execute("SELECT b.id, q.price FROM bookings b JOIN quotes q ON q.id = b.quote_id").fetchall()
+
+
+@pytest.fixture(params=["memory", "http"])
+def target(request, settings) -> Iterator[Target]:
+    """The same tests in-process (fast) and over loopback HTTP (what only HTTP shows)."""
+    if request.param == "memory":
+        mcp = request.getfixturevalue("server")
+        yield Target(mcp, settings.db)
+    else:
+        running = request.getfixturevalue("http_server")
+        yield Target(running.url, running.db)

@@ -1,0 +1,164 @@
+"""plan_trip end to end through real fastmcp clients, in both protocol revisions, in-process and over HTTP."""
+
+import json
+
+import pytest
+
+from tests.server.conftest import MODES, Human, Progress, client
+
+FULL = [{"destination": "Okinawa"}, {"trip_type": "friends"}, {"nights": 3}, {"travelers": 3}, {"decision": "Book"}]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_plan_and_book_from_nothing(target, mode):
+    human, progress = Human(list(FULL)), Progress()
+    before = len(target.bookings())
+    async with client(target.connect, human, mode=mode, progress=progress) as c:
+        result = await c.call_tool("plan_trip", {})
+    data = result.structured_content
+    assert data["status"] == "booked"
+    assert human.asked == ["destination", "trip_type", "nights", "travelers", "decision"]
+    assert data["quote"]["total_jpy"] == 40_000 * 3 + 10_000 * 3 * 2
+    assert data["recommendations_source"] == "sampling"
+    assert data["recommendations"][0] == "Walk Fushimi Inari at dawn."
+    assert data["elicited"] == ["destination", "trip_type", "nights", "travelers"] and data["supplied"] == []
+    assert [(p, t) for p, t, _ in progress.events] == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert progress.events[1][2] == "Comparing transport…"
+    rows = target.bookings()
+    assert len(rows) == before + 1
+    assert dict(rows)[data["reservation_id"]] and json.loads(dict(rows)[data["reservation_id"]])["travelers"] == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_what_the_caller_knows_is_not_asked(server, mode):
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("plan_trip", {"destination": "京都", "trip_type": "solo", "nights": 2})
+    assert human.asked == ["decision"]
+    assert result.structured_content["quote"]["total_jpy"] == 38_000
+    assert result.structured_content["supplied"] == ["destination", "trip_type", "nights"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_invalid_answers_are_asked_again(server, mode):
+    human = Human([{"destination": "Sapporo"}, {"destination": "hakata"}, {"nights": 0}, {"nights": 2}, {"decision": "Book"}])
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("plan_trip", {"trip_type": "couple"})
+    assert human.asked == ["destination", "destination", "nights", "nights", "decision"]
+    assert human.questions[1][0].startswith("Sapporo is not in the catalogue; choose one of Kyoto, Okinawa, Hokkaido, Fukuoka.")
+    assert human.questions[3][0].startswith("Nights must be from 1 to 7; 0 is out of range.")
+    assert result.structured_content["quote"]["destination"] == "Fukuoka"
+
+
+STEPS = ["destination", "trip_type", "nights", "travelers", "decision"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("step", range(len(STEPS)))
+@pytest.mark.parametrize("action", ["decline", "cancel"])
+async def test_decline_or_cancel_at_any_step_books_nothing(server, store, mode, step, action):
+    human = Human(FULL[:step] + [action])
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("plan_trip", {})
+    data = result.structured_content
+    assert human.asked[-1] == STEPS[step]
+    assert store.list_bookings("local") == []
+    assert "nothing was booked" in data["message"].lower()
+    if STEPS[step] == "decision":
+        assert data["status"] == "quoted" and data["quote_id"].startswith("Q-")
+        assert store.get_quote("local", data["quote_id"]).price.travelers == 3
+    else:
+        assert data["status"] == ("declined" if action == "decline" else "cancelled")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_choosing_cancel_keeps_the_quote_for_book_quote(server, store, mode):
+    async with client(server, Human([{"decision": "Cancel"}, {"confirm": True}]), mode=mode) as c:
+        planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+        quote_id = planned.structured_content["quote_id"]
+        assert store.list_bookings("local") == []
+        booked = await c.call_tool("book_quote", {"quote_id": quote_id})
+    assert booked.structured_content["status"] == "booked"
+    assert store.get_booking("local", booked.structured_content["reservation_id"]).quote_id == quote_id
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_without_sampling_the_catalogue_is_used_and_named(server, mode):
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode=mode, sampling=None) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Hokkaido", "trip_type": "solo", "nights": 1})
+    assert result.structured_content["recommendations_source"] == "catalogue"
+    assert "did not declare sampling" in human.questions[-1][0]
+    assert "Furano lavender fields" in result.structured_content["recommendations"][0]
+
+
+async def broken_llm(messages, params, context):
+    raise RuntimeError("model unavailable")
+
+
+async def test_failing_sampling_falls_back_to_the_catalogue_on_a_legacy_session(server):
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode="legacy", sampling=broken_llm) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    assert result.structured_content["status"] == "booked"
+    assert result.structured_content["recommendations_source"] == "catalogue"
+    assert "sampling failed: model unavailable" in human.questions[-1][0]
+
+
+async def test_failing_sampling_on_a_modern_request_ends_the_call_and_books_nothing(server, store):
+    # 2026-07-28 has no way to return an error inside inputResponses: the client SDK aborts the
+    # call itself, so the server never gets to fall back. Nothing may be booked.
+    async with client(server, Human([{"decision": "Book"}]), mode="auto", sampling=broken_llm) as c:
+        with pytest.raises(Exception, match="model unavailable"):
+            await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    assert store.list_bookings("local") == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_sampling_request_carries_prompt_and_limits(server, mode):
+    seen = []
+
+    async def recording_llm(messages, params, context):
+        seen.append(params)
+        return "one\ntwo\nthree"
+
+    async with client(server, Human([{"decision": "Book"}]), mode=mode, sampling=recording_llm) as c:
+        await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    (params,) = seen
+    assert "exactly three recommendations" in params.system_prompt
+    assert params.max_tokens == 300
+    assert params.model_preferences.hints[0].name == "claude-haiku"
+    assert "Kyoto (京都)" in params.messages[0].content.text
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_client_without_elicitation_gets_a_clear_answer(server, store, mode):
+    async with client(server, None, mode=mode) as c:
+        missing = await c.call_tool("plan_trip", {"destination": "Kyoto"})
+        complete = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    assert missing.structured_content["status"] == "failed"
+    assert "cannot answer questions" in missing.structured_content["message"]
+    assert "Pass destination, trip_type, nights, travelers" in missing.structured_content["message"]
+    assert complete.structured_content["status"] == "quoted"  # no confirmation possible: nothing booked
+    assert store.list_bookings("local") == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_two_bookings_in_one_session_do_not_collide(server, store, mode):
+    async with client(server, Human([{"decision": "Book"}, {"decision": "Book"}]), mode=mode) as c:
+        first = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+        second = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    ids = {first.structured_content["reservation_id"], second.structured_content["reservation_id"]}
+    assert len(ids) == 2 and {b.reservation_id for b in store.list_bookings("local")} == ids
+
+
+async def test_form_style_asks_one_form(tmp_path):
+    from mcp_server.server import build_server
+    from mcp_server.settings import load_settings
+
+    mcp = build_server(load_settings(overrides={"db": tmp_path / "f.db", "elicitation_style": "form"}))
+    human = Human([{"trip_type": "family", "nights": 2, "travelers": 4}, {"decision": "Book"}])
+    async with client(mcp, human) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto"})
+    assert list(human.questions[0][1]["properties"]) == ["trip_type", "nights", "travelers"]
+    assert result.structured_content["quote"]["rooms"] == 2
