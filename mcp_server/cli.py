@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -27,9 +28,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    """Flags win over --container's defaults, which win over the config file."""
     overrides = {"host": args.host, "port": args.port, "path": args.path, "db": args.db}
     settings = load_settings(args.config, overrides)
-    return settings.with_container_defaults() if args.container else settings
+    if args.container:
+        container = settings.with_container_defaults()
+        settings = replace(container, **{key: value for key, value in overrides.items() if value is not None})
+    return settings
 
 
 class _AnnouncingServer(uvicorn.Server):

@@ -1,0 +1,100 @@
+"""The other tools and the destinations resource, through a real client."""
+
+import json
+
+import pytest
+from fastmcp.exceptions import ToolError
+
+from tests.server.conftest import MODES, Human, client
+
+
+async def test_list_destinations_and_resource_agree(server):
+    async with client(server) as c:
+        listed = await c.call_tool("list_destinations", {})
+        resource = await c.read_resource("trip://destinations")
+    data = listed.structured_content
+    assert [d["name"] for d in data["destinations"]] == ["Kyoto", "Okinawa", "Hokkaido", "Fukuoka"]
+    assert json.loads(resource[0].text) == data
+    assert "Kyoto (京都): transport ¥14,000/person" in listed.content[0].text
+
+
+async def test_tools_declare_output_schemas(server):
+    async with client(server) as c:
+        tools = {tool.name: tool for tool in await c.list_tools()}
+    assert set(tools) == {"plan_trip", "list_destinations", "get_quote", "book_quote", "get_booking", "list_bookings", "cancel_booking"}
+    assert all(tool.output_schema for tool in tools.values())
+    assert tools["cancel_booking"].annotations.destructive_hint is True
+    assert tools["plan_trip"].input_schema.get("required", []) == []
+
+
+async def test_get_quote_answers_price_questions_without_asking(server, store):
+    human = Human([])
+    async with client(server, human) as c:
+        result = await c.call_tool("get_quote", {"destination": "京都", "trip_type": "solo", "nights": 2, "travelers": 1})
+    assert result.structured_content["total_jpy"] == 38_000
+    assert human.questions == [] and store.list_bookings("local") == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"destination": "Sapporo", "trip_type": "solo", "nights": 2, "travelers": 1}, "Sapporo is not in the catalogue"),
+        ({"destination": "Kyoto", "trip_type": "solo", "nights": 9, "travelers": 1}, "Nights must be from 1 to 7"),
+        ({"destination": "Kyoto", "trip_type": "couple", "nights": 2, "travelers": 3}, "A couple trip is for exactly 2"),
+    ],
+)
+async def test_get_quote_rejects_bad_arguments_clearly(server, arguments, message):
+    async with client(server) as c:
+        with pytest.raises(ToolError, match=message):
+            await c.call_tool("get_quote", arguments)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_book_look_up_list_and_cancel(server, store, mode):
+    human = Human([{"decision": "Book"}, {"confirm": True}])
+    async with client(server, human, mode=mode) as c:
+        booked = (await c.call_tool("plan_trip", {"destination": "Fukuoka", "trip_type": "couple", "nights": 2})).structured_content
+        reservation = booked["reservation_id"]
+        looked_up = (await c.call_tool("get_booking", {"reservation_id": reservation.lower()})).structured_content
+        listed = (await c.call_tool("list_bookings", {})).structured_content
+        cancelled = (await c.call_tool("cancel_booking", {"reservation_id": reservation})).structured_content
+        again = (await c.call_tool("cancel_booking", {"reservation_id": reservation})).structured_content
+    assert looked_up["status"] == "confirmed" and looked_up["quote"]["total_jpy"] == 22_000 * 2 + 8_000 * 2
+    assert [b["reservation_id"] for b in listed["bookings"]] == [reservation]
+    assert cancelled["status"] == "cancelled" and "Cancel reservation" in human.questions[-1][0]
+    assert again["message"] == "already cancelled"
+    assert store.get_booking("local", reservation).status == "cancelled"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("answer", ["decline", "cancel", {"confirm": False}])
+async def test_cancel_booking_needs_a_yes(server, store, mode, answer):
+    booking = store.book("local", store.save_quote("local", _price()).id)
+    async with client(server, Human([answer]), mode=mode) as c:
+        result = await c.call_tool("cancel_booking", {"reservation_id": booking.reservation_id})
+    assert result.structured_content["status"] == "kept"
+    assert "nothing was changed" in result.structured_content["message"]
+    assert store.get_booking("local", booking.reservation_id).status == "confirmed"
+
+
+async def test_book_quote_with_an_expired_quote_is_a_clear_error(server, store):
+    quote = store.save_quote("local", _price())
+    store.clock = lambda: 10**12  # far past the quote's 24 hours
+    async with client(server, Human([])) as c:
+        with pytest.raises(ToolError, match=f"Quote {quote.id} expired at .*run plan_trip again"):
+            await c.call_tool("book_quote", {"quote_id": quote.id})
+
+
+async def test_unknown_ids_are_clear_errors(server):
+    async with client(server) as c:
+        with pytest.raises(ToolError, match="No booking 'TRV-NOPE'"):
+            await c.call_tool("get_booking", {"reservation_id": "TRV-NOPE"})
+        with pytest.raises(ToolError, match="No quote 'Q-NOPE'"):
+            await c.call_tool("book_quote", {"quote_id": "Q-NOPE"})
+
+
+def _price():
+    from mcp_server.catalog import load_catalog
+    from mcp_server.pricing import price_trip
+
+    return price_trip(load_catalog().resolve("Kyoto"), "solo", 1, 1)
