@@ -3,6 +3,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Peers for interoperability tests: a stock fastmcp 3.x (MCP 2025-11-25, mcp 1.x) client and server.
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
 
 .PHONY: run test server clean
 
@@ -12,14 +15,19 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(PEERS_STAMP):
+	@test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet 'fastmcp==3.2.4' 'mcp==1.30.0'
+	@touch $(PEERS_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/trip-agent $(ARGS)
 
 server: $(STAMP)
 	$(VENV)/bin/trip-server $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(PEERS_STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(PEERS) .pytest_cache
