@@ -1,0 +1,80 @@
+"""DNS-rebinding protection over real HTTP: Host and Origin are checked before any session exists."""
+
+import httpx
+import pytest
+
+from tests.server.conftest import start_server_process
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "0"}},
+}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def post(url, **headers):
+    return httpx.post(url, json=INITIALIZE, headers={**HEADERS, **headers}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    server = start_server_process(tmp_path_factory.mktemp("local"))
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def container(tmp_path_factory):
+    server = start_server_process(tmp_path_factory.mktemp("container"), "--container", "--port", "0")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+def test_local_server_binds_loopback_only(local):
+    assert local.url.startswith("http://127.0.0.1:") and local.url.endswith("/mcp")
+
+
+def test_plain_loopback_request_is_served(local):
+    response = post(local.url)
+    assert response.status_code == 200
+    assert response.headers["mcp-session-id"]
+
+
+@pytest.mark.parametrize("host", ["evil.example", "attacker.test:8000", "192.168.1.10"])
+def test_foreign_host_is_rejected(local, host):
+    assert post(local.url, Host=host).status_code == 421
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "https://attacker.test:8443", "null"])
+def test_foreign_origin_is_rejected(local, origin):
+    assert post(local.url, Origin=origin).status_code == 403
+
+
+def test_loopback_origin_is_allowed(local):
+    port = local.url.split(":")[2].split("/")[0]
+    assert post(local.url, Origin=f"http://127.0.0.1:{port}").status_code == 200
+
+
+def test_container_mode_serves_any_host_but_checks_origins(container):
+    port = container.url.split(":")[2].split("/")[0]
+    assert container.url.startswith("http://0.0.0.0:")
+    url = f"http://127.0.0.1:{port}/mcp"
+    assert post(url, Host="bedrock-agentcore.us-east-1.amazonaws.com").status_code == 200
+    assert post(url, Origin="http://evil.example").status_code == 403
+    assert post(url).status_code == 200
+
+
+def test_allowed_origins_come_from_config(tmp_path):
+    config = tmp_path / "server.toml"
+    config.write_text('[server]\nallowed_origins = ["https://planner.example"]\n')
+    server = start_server_process(tmp_path, "--config", str(config))
+    try:
+        assert post(server.url, Origin="https://planner.example").status_code == 200
+        assert post(server.url, Origin="https://other.example").status_code == 403
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
