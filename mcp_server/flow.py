@@ -8,7 +8,6 @@ driven by a legacy session (the driver awaits each answer in place) or by a 2026
 
 from __future__ import annotations
 
-import copy
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -621,5 +620,8 @@ def asdict_finish(finish: Finish) -> dict[str, Any]:
 
 
 def _copy(state: dict[str, Any]) -> dict[str, Any]:
-    # States are small; a deep copy keeps apply() free of aliasing surprises.
-    return copy.deepcopy(state)
+    """A copy apply() may change: flows mutate only the top-level dicts and lists, never deeper.
+
+    (copy.deepcopy cost about 5% of a whole flow in the benchmark.)
+    """
+    return {key: value.copy() if isinstance(value, dict | list) else value for key, value in state.items()}

@@ -1,0 +1,101 @@
+"""Benchmark: a whole plan-and-book flow on trip-server vs a bare fastmcp server, side by side.
+
+Both servers ask the same five questions, report five progress steps and one sampling request,
+over loopback HTTP, to the same fastmcp client with scripted answers. Each figure is the median of
+--runs flows (connect included), in both protocol revisions.
+
+    .venv/bin/python bench/server_flow.py [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fastmcp import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWERS = {
+    "destination": {"destination": "Okinawa"},
+    "trip_type": {"trip_type": "friends"},
+    "nights": {"nights": 3},
+    "travelers": {"travelers": 3},
+    "decision": {"decision": "Book"},
+}
+
+
+async def answer(message, response_type, params, context):
+    return ANSWERS[next(iter(params.requested_schema["properties"]))]
+
+
+async def sample(messages, params, context):
+    return "one\ntwo\nthree"
+
+
+async def progress(value, total, message):
+    pass
+
+
+async def one_flow(url: str, mode: str) -> tuple[float, int]:
+    rounds = 0
+
+    async def counting_answer(*args):
+        nonlocal rounds
+        rounds += 1
+        return await answer(*args)
+
+    start = time.perf_counter()
+    async with Client(url, mode=mode, elicitation_handler=counting_answer, sampling_handler=sample, progress_handler=progress) as client:
+        result = await client.call_tool("plan_trip", {})
+    elapsed = time.perf_counter() - start
+    assert "booked" in str(result.content[0].text).lower(), result
+    return elapsed, rounds
+
+
+def start(command: list[str]) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    line = process.stdout.readline()
+    if not line.startswith("listening on"):
+        process.kill()
+        raise SystemExit(f"server did not start: {command}")
+    return process, line.split()[-1]
+
+
+async def measure(urls: list[str], mode: str, runs: int) -> list[float]:
+    """Median flow time per server; runs alternate between servers so machine noise hits all alike."""
+    for url in urls:
+        await one_flow(url, mode)  # warm-up
+    times: list[list[float]] = [[] for _ in urls]
+    for _ in range(runs):
+        for index, url in enumerate(urls):
+            times[index].append((await one_flow(url, mode))[0])
+    return [statistics.median(series) for series in times]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    db = Path(tempfile.mkdtemp()) / "bench.db"
+    ours, ours_url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
+    bare, bare_url = start([sys.executable, str(ROOT / "bench" / "bare_server.py")])
+    try:
+        print(f"{'revision':<22}{'trip-server':>14}{'bare fastmcp':>14}{'ratio':>8}   (median of {args.runs}, connect included)")
+        for mode, label in (("legacy", "2025-11-25 (legacy)"), ("auto", "2026-07-28 (modern)")):
+            ours_time, bare_time = asyncio.run(measure([ours_url, bare_url], mode, args.runs))
+            print(f"{label:<22}{ours_time * 1000:>11.1f} ms{bare_time * 1000:>11.1f} ms{ours_time / bare_time:>8.2f}")
+            print(f"{'  ÷ 5 questions':<22}{ours_time / 5 * 1000:>11.1f} ms{bare_time / 5 * 1000:>11.1f} ms")
+    finally:
+        for process in (ours, bare):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
