@@ -18,7 +18,7 @@ from mcp_server.settings import ServerSettings, load_settings
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="trip-server", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML file with a [server] table")
+    parser.add_argument("--config", type=Path, help="TOML file with a [trip_server] table (see configs/server.toml)")
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--path", help="MCP endpoint path (default /mcp)")

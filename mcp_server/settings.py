@@ -1,4 +1,4 @@
-"""Server settings: defaults < `--config FILE` ([server] table) < command-line flags."""
+"""Server settings: defaults < `--config FILE` ([trip_server] table) < command-line flags."""
 
 from __future__ import annotations
 
@@ -63,10 +63,12 @@ class ServerSettings:
 
 
 _TYPES = {f.name: f.type for f in fields(ServerSettings)}
+# --container is a mode with its own defaults (with_container_defaults), not a file setting.
+_FILE_KEYS = [name for name in _TYPES if name != "container"]
 
 
 def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> ServerSettings:
-    """Settings from an optional TOML file's [server] table, then explicit overrides.
+    """Settings from an optional TOML file's [trip_server] table, then explicit overrides.
 
     Raises:
         ConfigError: unreadable file, unknown key, or a value of the wrong type.
@@ -79,10 +81,12 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
             raise ConfigError(f"cannot read {config_file}: {error.strerror}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{config_file} is not valid TOML: {error}") from error
-        table = data.get("server", {})
-        unknown = sorted(set(table) - set(_TYPES))
+        if "trip_server" not in data:
+            raise ConfigError(f"{config_file} has no [trip_server] table (see configs/server.toml)")
+        table = data["trip_server"]
+        unknown = sorted(set(table) - set(_FILE_KEYS))
         if unknown:
-            raise ConfigError(f"{config_file}: unknown [server] key(s) {', '.join(unknown)}; known: {', '.join(_TYPES)}")
+            raise ConfigError(f"{config_file}: unknown [trip_server] key(s) {', '.join(unknown)}; known: {', '.join(_FILE_KEYS)}")
         values.update(table)
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     try:

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 
 from mcp_server.cli import parse_args, settings_from_args
 from mcp_server.errors import ConfigError
@@ -22,9 +23,14 @@ def test_defaults_are_local():
 
 def test_flags_override_the_config_file(tmp_path):
     config = tmp_path / "s.toml"
-    config.write_text('[server]\nport = 9100\npath = "/travel"\nsearch_delay_s = 0.5\n')
+    config.write_text('[trip_server]\nport = 9100\npath = "/travel"\nsearch_delay_s = 0.5\n')
     settings = settings_from_args(parse_args(["--config", str(config), "--port", "9200", "--db", str(tmp_path / "x.db")]))
     assert (settings.port, settings.path, settings.search_delay_s, settings.db) == (9200, "/travel", 0.5, tmp_path / "x.db")
+
+
+def test_the_shipped_example_config_is_the_defaults():
+    example = load_settings(Path(__file__).resolve().parents[2] / "configs" / "server.toml")
+    assert example == load_settings()
 
 
 def test_container_mode_defaults():
@@ -35,10 +41,11 @@ def test_container_mode_defaults():
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[server]\nprot = 1\n', "unknown [server] key(s) prot"),
-        ('[server]\nport = "eighty"\n', "port must be an integer"),
-        ('[server]\nelicitation_style = "wizard"\n', "elicitation_style must be 'steps' or 'form'"),
+        ('[trip_server]\nprot = 1\n', "unknown [trip_server] key(s) prot"),
+        ('[trip_server]\nport = "eighty"\n', "port must be an integer"),
+        ('[trip_server]\nelicitation_style = "wizard"\n', "elicitation_style must be 'steps' or 'form'"),
         ("[server\n", "is not valid TOML"),
+        ('[model]\nprovider = "bedrock"\n', "has no [trip_server] table"),
     ],
 )
 def test_bad_config_is_a_clear_error(tmp_path, toml, message):

@@ -70,7 +70,7 @@ def test_container_mode_serves_any_host_but_checks_origins(container):
 
 def test_allowed_origins_come_from_config(tmp_path):
     config = tmp_path / "server.toml"
-    config.write_text('[server]\nallowed_origins = ["https://planner.example"]\n')
+    config.write_text('[trip_server]\nallowed_origins = ["https://planner.example"]\n')
     server = start_server_process(tmp_path, "--config", str(config))
     try:
         assert post(server.url, Origin="https://planner.example").status_code == 200
