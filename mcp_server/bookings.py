@@ -7,6 +7,7 @@ booking it already made instead of writing a second one.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import sqlite3
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mcp_server.errors import BookingNotFound, QuoteExpired, QuoteNotFound
+from mcp_server.errors import BookingNotFound, QuoteExpired, QuoteNotFound, StoreBusy
 from mcp_server.pricing import Price
 
 SCHEMA = """
@@ -47,6 +48,28 @@ def new_id(prefix: str) -> str:
 
 def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _busy_is_a_clear_error(write: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLite's bare "database is locked" becomes a message that says what happened and what to do.
+
+    Raises:
+        StoreBusy: the write lock stayed taken past the connection's busy timeout.
+    """
+
+    @functools.wraps(write)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return write(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            raise StoreBusy(
+                "The booking database is busy (another process holds its lock); nothing was changed. "
+                "Try again in a moment."
+            ) from error
+
+    return guarded
 
 
 @dataclass(frozen=True)
@@ -92,6 +115,7 @@ class BookingStore:
     def close(self) -> None:
         self._db.close()
 
+    @_busy_is_a_clear_error
     def save_quote(self, owner: str, price: Price) -> Quote:
         now = self.clock()
         quote_id = new_id("Q-")
@@ -115,6 +139,7 @@ class BookingStore:
             )
         return self._quote(row)
 
+    @_busy_is_a_clear_error
     def book(self, owner: str, quote_id: str) -> Booking:
         """Book a quote, or return the booking already made from it (a retried Book is idempotent).
 
@@ -169,6 +194,7 @@ class BookingStore:
         ).fetchall()
         return [self._booking(row, row) for row in rows]
 
+    @_busy_is_a_clear_error
     def cancel(self, owner: str, reservation_id: str) -> Booking:
         """Cancel a booking (cancelling a cancelled booking changes nothing).
 

@@ -27,3 +27,7 @@ class BookingNotFound(TripServerError):
 
 class FlowStateError(TripServerError):
     """A multi round-trip request carried state that does not belong to this call."""
+
+
+class StoreBusy(TripServerError):
+    """Another process holds the database's write lock for longer than the busy timeout."""
