@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,12 @@ from mcp_server.settings import ServerSettings, load_settings
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="trip-server", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML file with a [trip_server] table (see configs/server.toml)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get("TRIP_SERVER_CONFIG") or None,
+        help="TOML file with a [trip_server] table (see configs/server.toml); default $TRIP_SERVER_CONFIG",
+    )
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--path", help="MCP endpoint path (default /mcp)")
@@ -28,9 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
-    """Flags win over --container's defaults, which win over the config file."""
+    """Flags win over --container's defaults, which win over TRIP_SERVER_* variables and the config file."""
     overrides = {"host": args.host, "port": args.port, "path": args.path, "db": args.db}
-    settings = load_settings(args.config, overrides)
+    settings = load_settings(args.config, overrides, env=os.environ)
     if args.container:
         container = settings.with_container_defaults()
         settings = replace(container, **{key: value for key, value in overrides.items() if value is not None})

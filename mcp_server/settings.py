@@ -1,8 +1,9 @@
-"""Server settings: defaults < `--config FILE` ([trip_server] table) < command-line flags."""
+"""Server settings: defaults < `--config FILE` ([trip_server] table) < TRIP_SERVER_* variables < flags."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,16 @@ class ServerSettings:
     # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: per process.
     request_state_keys: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # Bearer-token auth (off unless a key source is set): JWTs of one issuer, signed with its JWKS.
+    auth_oidc_discovery_url: str | None = None  # .../.well-known/openid-configuration: issuer and jwks_uri
+    auth_jwks_url: str | None = None  # instead of discovery; then auth_issuer is required
+    auth_issuer: str | None = None  # with discovery: must equal the document's issuer
+    auth_client_ids: tuple[str, ...] = ()  # allowed `client_id` (Cognito access tokens) or `aud`; empty: any
+    auth_required_scopes: tuple[str, ...] = ()  # every one must be in the token's `scope`, else 403
+    auth_resource_base_url: str | None = None  # public base URL in Protected Resource Metadata
 
     def __post_init__(self) -> None:
-        problems = []
+        problems = self._auth_problems()
         if not self.path.startswith("/"):
             problems.append(f"path must start with '/': {self.path!r}")
         if not 0 <= self.port <= 65535:
@@ -51,6 +59,29 @@ class ServerSettings:
             problems.append("search_delay_s >= 0, quote_ttl_hours > 0 and sampling_max_tokens >= 1 are required")
         if problems:
             raise ConfigError("; ".join(problems))
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_oidc_discovery_url or self.auth_jwks_url)
+
+    def _auth_problems(self) -> list[str]:
+        if self.auth_oidc_discovery_url and self.auth_jwks_url:
+            return ["set auth_oidc_discovery_url or auth_jwks_url, not both"]
+        if not self.auth_enabled:
+            dependent = [
+                name
+                for name in ("auth_issuer", "auth_client_ids", "auth_required_scopes", "auth_resource_base_url")
+                if getattr(self, name)
+            ]
+            return [f"{', '.join(dependent)} need(s) auth_oidc_discovery_url or auth_jwks_url"] if dependent else []
+        problems = []
+        if self.auth_jwks_url and not self.auth_issuer:
+            problems.append("auth_jwks_url needs auth_issuer (tokens of any issuer would be accepted)")
+        for name in ("auth_oidc_discovery_url", "auth_jwks_url", "auth_issuer", "auth_resource_base_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://")):
+                problems.append(f"{name} must be an http(s) URL: {value!r}")
+        return problems
 
     @property
     def url(self) -> str:
@@ -67,8 +98,18 @@ _TYPES = {f.name: f.type for f in fields(ServerSettings)}
 _FILE_KEYS = [name for name in _TYPES if name != "container"]
 
 
-def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> ServerSettings:
-    """Settings from an optional TOML file's [trip_server] table, then explicit overrides.
+ENV_PREFIX = "TRIP_SERVER_"
+
+
+def load_settings(
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ServerSettings:
+    """Settings from an optional TOML file's [trip_server] table, then `env`, then explicit overrides.
+
+    `env` (the CLI passes os.environ) sets any file key as TRIP_SERVER_<KEY>, e.g. TRIP_SERVER_DB or
+    TRIP_SERVER_AUTH_CLIENT_IDS="id1,id2": containers are configured by environment.
 
     Raises:
         ConfigError: unreadable file, unknown key, or a value of the wrong type.
@@ -88,12 +129,37 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
         if unknown:
             raise ConfigError(f"{config_file}: unknown [trip_server] key(s) {', '.join(unknown)}; known: {', '.join(_FILE_KEYS)}")
         values.update(table)
+    values.update(_from_env(env or {}))
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     try:
         converted = {key: _convert(key, value) for key, value in values.items()}
         return ServerSettings(**converted)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"invalid server setting: {error}") from error
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """File keys from TRIP_SERVER_<KEY> variables, parsed from text by the key's type.
+
+    Raises:
+        ConfigError: a number variable that is not a number.
+    """
+    values: dict[str, Any] = {}
+    for key in _FILE_KEYS:
+        raw = env.get(ENV_PREFIX + key.upper())
+        if not raw:
+            continue
+        kind = str(_TYPES[key])
+        try:
+            if "tuple" in kind:
+                values[key] = [item.strip() for item in raw.split(",") if item.strip()]
+            elif kind in ("int", "float"):
+                values[key] = int(raw) if kind == "int" else float(raw)
+            else:
+                values[key] = raw
+        except ValueError as error:
+            raise ConfigError(f"{ENV_PREFIX}{key.upper()} must be a number, not {raw!r}") from error
+    return values
 
 
 def _convert(key: str, value: Any) -> Any:
@@ -114,4 +180,6 @@ def _convert(key: str, value: Any) -> Any:
         return float(value)
     if kind in ("str", "bool") and type(value).__name__ != kind:
         raise ValueError(f"{key} must be a {kind}, not {value!r}")
+    if kind == "str | None" and not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, not {value!r}")
     return value
