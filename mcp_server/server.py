@@ -10,12 +10,14 @@ from typing import Annotated, Any
 import anyio
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_access_token
 from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
 from pydantic import Field
 from starlette.applications import Starlette
 
 from mcp_server import schemas
+from mcp_server.auth import build_auth, owner_of
 from mcp_server.bookings import BookingStore
 from mcp_server.catalog import Catalog, load_catalog
 from mcp_server.drivers import drive
@@ -54,12 +56,27 @@ class Services:
     store: BookingStore
 
     def owner(self, ctx: Context) -> str:
-        # One local user until bearer-token auth assigns each token subject its own bookings.
-        return "local"
+        """The token's user when auth is on (see auth.owner_of); one "local" user when it is off.
+
+        Raises:
+            ToolError: auth is on but the call carries no usable token (only possible in-process).
+        """
+        if not self.settings.auth_enabled:
+            return "local"
+        token = get_access_token()
+        owner = owner_of(token) if token is not None else None
+        if owner is None:
+            # Fail closed: never fall back to a shared owner when identities are expected.
+            raise ToolError("This server requires a bearer token that names a user (sub) or client (client_id).")
+        return owner
 
 
 def build_server(settings: ServerSettings, store: BookingStore | None = None) -> FastMCP:
-    """The FastMCP server with every tool, over the store at settings.db unless one is given."""
+    """The FastMCP server with every tool, over the store at settings.db unless one is given.
+
+    Raises:
+        ConfigError: auth is configured by OIDC discovery and the document cannot be used.
+    """
     catalog = load_catalog(settings.catalog)
     services = Services(
         settings=settings,
@@ -71,7 +88,7 @@ def build_server(settings: ServerSettings, store: BookingStore | None = None) ->
         if settings.request_state_keys
         else None
     )
-    mcp = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, request_state_security=security)
+    mcp = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, request_state_security=security, auth=build_auth(settings))
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
     _register_tools(mcp, services)
     return mcp
