@@ -23,6 +23,7 @@ from fastmcp.server.auth import AccessToken
 
 from mcp_server.auth import owner_of
 from mcp_server.errors import ConfigError
+from mcp_server.server import build_server
 from mcp_server.settings import load_settings
 from tests.server.conftest import MODES, Human, llm, start_server_process
 from tests.server.test_security import HEADERS, INITIALIZE
@@ -358,3 +359,17 @@ def test_container_mode_serves_mcp_with_agentcore_headers(tmp_path, idp, command
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_in_process_call_without_a_token_fails_closed(tmp_path):
+    # No HTTP, so no token: with auth on, the tools must not fall back to a shared owner.
+    settings = load_settings(
+        overrides={"db": tmp_path / "t.db", "auth_jwks_url": "https://idp.example/jwks.json", "auth_issuer": "https://idp.example"}
+    )
+    mcp = build_server(settings)
+    try:
+        async with Client(mcp) as c:
+            with pytest.raises(ToolError, match="requires a bearer token"):
+                await c.call_tool("list_bookings", {})
+    finally:
+        mcp.services.store.close()
