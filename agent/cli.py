@@ -1,8 +1,185 @@
-"""trip-agent command line (placeholder until the agent issue lands)."""
+"""trip-agent: chat with the travel planner, interactively or with --message turns.
 
+Only argparse and the standard library load at import time; the rest is imported when needed,
+so the interactive prompt can appear before strands, boto3 and fastmcp have finished loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from agent.config import AgentSettings
+    from agent.transcript import Transcript
+
+PROG = "trip-agent"
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
-def main() -> int:
-    print("trip-agent: the agent is not built yet; run `trip-server` for the MCP server.", file=sys.stderr)
-    return 2
+class UsageError(Exception):
+    """The command line is wrong; the message and hint are shown on one line."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.args[0]} (fix: {self.hint})"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, f"see `{PROG} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="A travel-planning assistant for domestic trips in Japan.")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings (over configs/default.toml)")
+    parser.add_argument("--model", metavar="SPEC", help="bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--server", metavar="URL", help="an MCP server (Streamable HTTP); default: start the bundled one")
+    where.add_argument("--agentcore-arn", metavar="ARN", help="a trip-server on AgentCore Runtime (token: $BEARER_TOKEN)")
+    parser.add_argument("--region", metavar="REGION", help="the AgentCore runtime's region (default: the ARN's)")
+    parser.add_argument(
+        "--message", action="append", metavar="TEXT", help="run non-interactively; each is one user turn (repeatable)"
+    )
+    parser.add_argument("--answers", type=Path, metavar="FILE", help="JSON list answering elicitations in order")
+    parser.add_argument("--transcript", type=Path, metavar="FILE", help="write every event as JSON Lines")
+    parser.add_argument("--sampling", choices=("auto", "ask", "deny"), help="how server sampling requests are approved")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse and cross-check the flags.
+
+    Raises:
+        UsageError: A flag is unknown, malformed, or used without the flag it needs.
+    """
+    args = build_parser().parse_args(argv)
+    if args.region and not args.agentcore_arn:
+        raise UsageError("--region applies only with --agentcore-arn", "add --agentcore-arn ARN or drop --region")
+    if args.answers and not args.message:
+        raise UsageError("--answers needs --message", "add --message TEXT, or answer the forms interactively")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except UsageError as error:
+        return _fail(error, EXIT_USAGE)
+    # Problems reach the user as notices and error lines; log records would repeat them.
+    logging.basicConfig(level=logging.ERROR, format=f"{PROG}: %(name)s: %(message)s")
+    # Imported here, not at the top: the settings module brings in the model error types.
+    from agent.config import load_settings
+    from agent.errors import ConfigError, TripAgentError
+    from agent.transcript import Transcript
+
+    flags = {
+        "model": args.model,
+        "server": args.server,
+        "agentcore_arn": args.agentcore_arn,
+        "region": args.region,
+        "sampling": args.sampling,
+        "transcript": args.transcript,
+    }
+    try:
+        settings = load_settings(config_file=args.config, env=os.environ, flags=flags)
+        transcript = Transcript.open(settings.transcript) if settings.transcript else Transcript.disabled()
+    except ConfigError as error:
+        return _fail(error, EXIT_USAGE)
+    except OSError as error:
+        return _fail(UsageError(f"cannot write the transcript: {error}", "check the --transcript path"), EXIT_USAGE)
+    try:
+        if args.message:
+            return asyncio.run(run_messages(settings, args.message, args.answers, transcript))
+        from agent.ui.repl import Repl
+
+        return asyncio.run(Repl(settings, transcript).run())
+    except ConfigError as error:
+        return _fail(error, EXIT_USAGE)
+    except TripAgentError as error:
+        return _fail(error, EXIT_RUNTIME)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        transcript.close()
+
+
+class _StdoutRenderer:
+    """Non-interactive output: assistant text on stdout, tool activity on stderr."""
+
+    def assistant_text(self, delta: str) -> None:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    def tool_call(self, name: str, input: dict[str, Any]) -> None:
+        print(f"{PROG}: calling {name}", file=sys.stderr)
+
+    def tool_result(self, name: str, status: str, text: str) -> None:
+        print(f"{PROG}: {name} returned {status}", file=sys.stderr)
+
+
+async def run_messages(settings: AgentSettings, messages: list[str], answers: Path | None, transcript: Transcript) -> int:
+    """Run each message as one turn; elicitations go to --answers, a terminal, or are cancelled.
+
+    Returns:
+        0 when every turn completed and every elicitation was answered from the script; else 1.
+
+    Raises:
+        TripAgentError: The answers file is invalid, or the session cannot be opened.
+    """
+    from agent.app import open_session
+    from agent.human import AbsentHuman, FormHuman, ScriptedHuman
+    from agent.ui.forms import ElicitationForm
+    from agent.ui.progress import ProgressView
+    from agent.ui.review import SamplingReview
+
+    def notify(text: str) -> None:
+        print(f"{PROG}: {text}", file=sys.stderr)
+
+    terminal = sys.stdin.isatty()
+    scripted = ScriptedHuman.from_file(answers) if answers else None
+    human = scripted or (FormHuman(ElicitationForm()) if terminal else AbsentHuman(notify))
+    session = await open_session(
+        settings,
+        human=human,
+        review=SamplingReview() if terminal else None,
+        progress=ProgressView(sys.stderr, interactive=sys.stderr.isatty()),
+        transcript=transcript,
+        notify=notify,
+    )
+    status = 0
+    try:
+        for text in messages:
+            result = await session.run_turn(text, _StdoutRenderer())
+            if result.text and not result.text.endswith("\n"):
+                sys.stdout.write("\n")
+            if result.error is not None:
+                notify(result.error)
+                status = EXIT_RUNTIME
+                break
+    finally:
+        await session.close()
+    for error in scripted.errors if scripted else []:
+        notify(error)
+        status = EXIT_RUNTIME
+    return status
+
+
+def _fail(error: Exception, status: int) -> int:
+    print(f"{PROG}: {error}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 PROMPT_MARK = b"Ctrl-D quits"
-PROMPT = b"> "
+# The prompt's "> " is drawn as ">" and a cursor move, not a written space.
+PROMPT = b">"
+CURSOR_QUERY = b"\x1b[6n"
 TIMEOUT_S = 30.0
 
 
@@ -33,7 +35,10 @@ def time_to_prompt(script: Path, data_dir: str) -> float:
         while PROMPT not in seen.partition(PROMPT_MARK)[2]:
             if time.perf_counter() - start > TIMEOUT_S:
                 raise RuntimeError(f"no prompt within {TIMEOUT_S} s: {seen[-300:]!r}")
-            seen += os.read(leader, 4096)
+            chunk = os.read(leader, 4096)
+            if CURSOR_QUERY in chunk:  # answer like a terminal would, or prompt-toolkit warns
+                os.write(leader, b"\x1b[1;1R")
+            seen += chunk
         elapsed = time.perf_counter() - start
         os.write(leader, b"\x04")
         process.wait(timeout=TIMEOUT_S)

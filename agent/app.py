@@ -1,0 +1,284 @@
+"""Wiring: settings -> model -> sampler -> MCP bridge -> Strands agent, and one conversation turn at a time.
+
+This module imports strands, boto3 and fastmcp; the REPL imports it behind its first prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from strands import Agent
+from strands.models.model import Model
+
+from agent.agentcore import bearer_headers, invocation_url
+from agent.bridge import McpBridge
+from agent.config import AgentSettings, ModelSettings, model_from_spec
+from agent.errors import explain_model_error
+from agent.human import Human
+from agent.models import create_model
+from agent.providers.playback import PlaybackModel
+from agent.sampling_policy import Sampler
+from agent.server_process import BundledServer
+from agent.transcript import Transcript
+from agent.ui.progress import ProgressView
+from agent.ui.review import SamplingReview
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_SERVER_NAME = "trip-server"
+
+
+class Renderer(Protocol):
+    """Where a turn's events are shown as they happen."""
+
+    def assistant_text(self, delta: str) -> None: ...
+
+    def tool_call(self, name: str, input: dict[str, Any]) -> None: ...
+
+    def tool_result(self, name: str, status: str, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """text: the assistant's text of the turn; error: the one-line reason when it failed."""
+
+    text: str
+    error: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ServerTarget:
+    """Where the MCP server is: name shown to the user, url, and headers to send."""
+
+    name: str
+    url: str | None
+    headers: dict[str, str] | None = None
+
+    @property
+    def bundled(self) -> bool:
+        return self.url is None
+
+
+def resolve_server(settings: AgentSettings, env: Mapping[str, str]) -> ServerTarget:
+    """Pick the server from the settings; url None means "start the bundled trip-server".
+
+    Raises:
+        ConfigError: The AgentCore ARN is malformed or no bearer token is available.
+    """
+    server = settings.server
+    if server.agentcore_arn:
+        url = invocation_url(server.agentcore_arn, server.region, server.qualifier)
+        name = "agentcore:" + server.agentcore_arn.rsplit("/", 1)[-1]
+        return ServerTarget(name, url, bearer_headers(env, server.token_command))
+    if server.url:
+        return ServerTarget(urlparse(server.url).netloc or server.url, server.url)
+    return ServerTarget(BUNDLED_SERVER_NAME, None)
+
+
+class Session:
+    """One conversation: the agent, its MCP bridge and (maybe) the bundled server it started."""
+
+    def __init__(
+        self,
+        *,
+        settings: AgentSettings,
+        agent: Agent,
+        bridge: McpBridge,
+        transcript: Transcript,
+        server_name: str,
+        server_url: str,
+        bundled: BundledServer | None,
+    ) -> None:
+        self.settings = settings
+        self.agent = agent
+        self.model_settings = settings.model
+        self.server_name = server_name
+        self.server_url = server_url
+        self._bridge = bridge
+        self._transcript = transcript
+        self._bundled = bundled
+
+    async def run_turn(self, text: str, renderer: Renderer) -> TurnResult:
+        """Run one user turn, streaming its events to `renderer` and the transcript.
+
+        Model and tool errors end the turn with a one-line error instead of raising. When the
+        task running this is cancelled, the turn's messages are dropped so the conversation stays
+        valid for the model (no unanswered tool use, no two user messages in a row).
+
+        Raises:
+            asyncio.CancelledError: The turn was cancelled.
+        """
+        self._transcript.user(text)
+        start = len(self.agent.messages)
+        tool_names: dict[str, str] = {}
+        parts: list[str] = []
+        try:
+            async for event in self.agent.stream_async(text):
+                if "data" in event:
+                    renderer.assistant_text(event["data"])
+                    parts.append(event["data"])
+                elif "message" in event:
+                    self._record_message(event["message"], tool_names, renderer)
+        except asyncio.CancelledError:
+            del self.agent.messages[start:]
+            self._transcript.error("turn cancelled by the user")
+            raise
+        except Exception as error:  # every failure becomes one line for the user
+            logger.debug("model=<%s> | turn failed", self.model_settings.spec, exc_info=True)
+            explained = explain_model_error(error, self.model_settings)
+            message = str(explained) if explained is not None else f"{type(error).__name__}: {error}"
+            self._transcript.error(message)
+            return TurnResult("".join(parts), message)
+        return TurnResult("".join(parts))
+
+    def _record_message(self, message: dict[str, Any], tool_names: dict[str, str], renderer: Renderer) -> None:
+        if message["role"] == "assistant":
+            text = "".join(block["text"] for block in message["content"] if "text" in block)
+            if text:
+                self._transcript.assistant(text)
+        for block in message["content"]:
+            if "toolUse" in block:
+                use = block["toolUse"]
+                tool_names[use["toolUseId"]] = use["name"]
+                renderer.tool_call(use["name"], use["input"])
+                self._transcript.tool_call(use["name"], use["input"])
+            elif "toolResult" in block:
+                result = block["toolResult"]
+                name = tool_names.get(result["toolUseId"], "?")
+                text = "\n".join(_content_text(item) for item in result["content"])
+                renderer.tool_result(name, result["status"], text)
+                self._transcript.tool_result(name, result["status"], text)
+
+    def switch_model(self, spec: str) -> ModelSettings:
+        """Use another model from the next turn on, keeping the conversation.
+
+        Raises:
+            ConfigError: The spec is invalid or the model cannot be created.
+        """
+        chosen = model_from_spec(spec, self.model_settings)
+        self.agent.model = create_model(chosen)
+        self.model_settings = chosen
+        return chosen
+
+    def reset(self) -> None:
+        """Forget the conversation; the model and server stay."""
+        self.agent.messages.clear()
+
+    def save(self, path: Path) -> None:
+        """Write the conversation as JSON.
+
+        Raises:
+            OSError: The file cannot be written.
+        """
+        document = {"model": self.model_settings.spec, "server": self.server_url, "messages": self.agent.messages}
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+    async def tools(self) -> list[tuple[str, str]]:
+        """The server's tools as (name, first line of the description)."""
+        listed = await self._bridge.list_tools()
+        return [(tool.name, (tool.description or "").strip().split("\n", 1)[0]) for tool in listed]
+
+    async def close(self) -> None:
+        """Disconnect from the server and stop the bundled one. Safe to call twice."""
+        try:
+            await self._bridge.stop()
+        finally:
+            if self._bundled is not None:
+                await self._bundled.stop()
+                self._bundled = None
+
+
+async def open_session(
+    settings: AgentSettings,
+    *,
+    human: Human,
+    review: SamplingReview | None,
+    progress: ProgressView,
+    transcript: Transcript,
+    notify: Callable[[str], None],
+    env: Mapping[str, str] = os.environ,
+) -> Session:
+    """Connect everything: start the bundled server if needed, then the bridge, then the agent.
+
+    Args:
+        settings: The merged settings.
+        human: Who answers elicitations (agent.human: FormHuman, ScriptedHuman or AbsentHuman).
+        review: The sampling review used by the `ask` policy.
+        progress: Where tool progress is drawn.
+        transcript: Where events are recorded.
+        notify: Shows a one-line notice to the user.
+        env: The environment (AgentCore bearer token).
+
+    Returns:
+        The open session; close it with `close()`.
+
+    Raises:
+        TripAgentError: The model cannot be created, the server cannot be started or reached.
+    """
+    target = resolve_server(settings, env)
+    model: Model = create_model(settings.model)
+    bundled = await BundledServer.start() if target.bundled else None
+    url = bundled.url if bundled is not None else target.url
+    assert url is not None
+    session: Session | None = None
+
+    def agent_model() -> ModelSettings:
+        return session.model_settings if session is not None else settings.model
+
+    # A playback script answers sampling too (its "sampling" list), as the contract says.
+    playback = model if isinstance(model, PlaybackModel) else None
+    sampler = Sampler(settings.sampling, agent_model, review, transcript, notify, playback=playback)
+    bridge = McpBridge(
+        target.name,
+        url,
+        human=human,
+        sampler=sampler,
+        progress=progress,
+        transcript=transcript,
+        notify=notify,
+        headers=target.headers,
+    )
+    try:
+        await bridge.start()
+        agent = Agent(
+            model=model,
+            tools=[bridge.tool_provider()],
+            system_prompt=settings.system_prompt,
+            callback_handler=None,
+        )
+    except BaseException:
+        await bridge.stop()
+        if bundled is not None:
+            await bundled.stop()
+        raise
+    session = Session(
+        settings=settings,
+        agent=agent,
+        bridge=bridge,
+        transcript=transcript,
+        server_name=target.name,
+        server_url=url,
+        bundled=bundled,
+    )
+    return session
+
+
+def _content_text(item: dict[str, Any]) -> str:
+    if "text" in item:
+        return item["text"]
+    if "json" in item:
+        return json.dumps(item["json"], ensure_ascii=False)
+    return ""
+

@@ -1,0 +1,308 @@
+"""The interactive prompt: conversation turns, slash commands, Ctrl-C to cancel a turn.
+
+The prompt is drawn before strands, boto3 and fastmcp are imported: `agent.app` (which needs
+them) is imported in a thread and the session opened behind the first prompt; a turn waits for
+it only when it is submitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from platformdirs import user_data_dir
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.input import Input, create_input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.output import Output, create_output
+
+from agent.ui.progress import ProgressView
+
+if TYPE_CHECKING:
+    from agent.app import Session
+    from agent.config import AgentSettings
+    from agent.transcript import Transcript
+
+logger = logging.getLogger(__name__)
+
+PROMPT = "> "
+KEYS = "Enter sends · Esc-Enter or Alt-Enter: new line · Ctrl-C cancels a turn · Ctrl-D quits · /help"
+HELP = """\
+/help          this list
+/tools         the server's tools
+/model [SPEC]  show the model, or switch to SPEC (bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE)
+/reset         forget the conversation
+/save FILE     save the conversation as JSON
+/quit          leave (Ctrl-D too)"""
+_RESULT_PREVIEW_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Tools:
+    pass
+
+
+@dataclass(frozen=True)
+class SwitchModel:
+    spec: str | None
+
+
+@dataclass(frozen=True)
+class Reset:
+    pass
+
+
+@dataclass(frozen=True)
+class Save:
+    path: Path
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    hint: str
+
+
+Command = Help | Tools | SwitchModel | Reset | Save | Quit | Unknown
+
+
+def parse_command(text: str) -> Command | None:
+    """The slash command in `text`, or None when it is a message for the agent."""
+    if not text.startswith("/"):
+        return None
+    name, _, rest = text.partition(" ")
+    rest = rest.strip()
+    simple: dict[str, Command] = {"/help": Help(), "/tools": Tools(), "/reset": Reset(), "/quit": Quit()}
+    if name in simple:
+        return simple[name] if not rest else Unknown(f"{name} takes no argument")
+    if name == "/model":
+        return SwitchModel(rest or None)
+    if name == "/save":
+        return Save(Path(rest).expanduser()) if rest else Unknown("/save needs a file: /save FILE")
+    return Unknown(f"unknown command {shlex.quote(name)}; /help lists the commands")
+
+
+def default_history_path() -> Path:
+    return Path(user_data_dir("trip-agent", appauthor=False)) / "history"
+
+
+class _Printer:
+    """Writes the conversation (streamed text, tool lines, notices) around the progress line."""
+
+    def __init__(self, stream: TextIO, progress: ProgressView) -> None:
+        self._stream = stream
+        self._progress = progress
+        self._at_line_start = True
+
+    def assistant_text(self, delta: str) -> None:
+        self._progress.done()
+        self._write(delta)
+
+    def tool_call(self, name: str, input: dict[str, Any]) -> None:
+        self.line(f"→ {name} {json.dumps(input, ensure_ascii=False)}")
+
+    def tool_result(self, name: str, status: str, text: str) -> None:
+        first = text.strip().split("\n", 1)[0]
+        preview = first if len(first) <= _RESULT_PREVIEW_CHARS else first[:_RESULT_PREVIEW_CHARS] + "…"
+        self.line(f"← {name} {status}: {preview}")
+
+    def line(self, text: str) -> None:
+        self._progress.done()
+        if not self._at_line_start:
+            self._write("\n")
+        self._write(text + "\n")
+
+    def end_turn(self) -> None:
+        self._progress.done()
+        if not self._at_line_start:
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        if text:
+            self._stream.write(text)
+            self._stream.flush()
+            self._at_line_start = text.endswith("\n")
+
+
+class Repl:
+    """The interactive session; `run()` returns the exit status."""
+
+    def __init__(
+        self,
+        settings: AgentSettings,
+        transcript: Transcript,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        self._settings = settings
+        self._transcript = transcript
+        self._input = input or create_input()
+        self._stream = stream or sys.stdout
+        self._output = output or create_output(stdout=self._stream)
+        self._progress = ProgressView(self._stream, interactive=self._stream.isatty())
+        self._printer = _Printer(self._stream, self._progress)
+        self._session: Session | None = None
+
+    async def run(self) -> int:
+        """Prompt until /quit or Ctrl-D.
+
+        Returns:
+            0, or 1 (2 for a configuration error) when the session could not be opened.
+        """
+        history_path = self._settings.history_file or default_history_path()
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        prompt = PromptSession(
+            input=self._input, output=self._output, history=FileHistory(str(history_path)), key_bindings=_newline_keys()
+        )
+        self._banner()
+        drawn = asyncio.Event()
+        # Loading starts once the first prompt is on screen: the imports hold the GIL and would
+        # otherwise delay the very drawing they are deferred for.
+        prompt.app.after_render += lambda app: drawn.set()
+        opening = asyncio.create_task(self._open(drawn))
+        try:
+            while True:
+                try:
+                    text = (await prompt.prompt_async(PROMPT)).strip()
+                except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
+                    continue
+                except EOFError:
+                    return 0
+                if not text:
+                    continue
+                command = parse_command(text)
+                if isinstance(command, Quit):
+                    return 0
+                try:
+                    session = await opening
+                except Exception as error:
+                    return self._startup_failed(error)
+                if command is None:
+                    await self._turn(session, text)
+                else:
+                    await self._command(session, command)
+        finally:
+            await self._close(opening)
+
+    def _banner(self) -> None:
+        server = self._settings.server
+        where = server.url or (server.agentcore_arn and f"AgentCore {server.agentcore_arn}") or "bundled trip-server"
+        self._printer.line(f"trip-agent · model {self._settings.model.spec} · server {where}")
+        self._printer.line(KEYS)
+
+    async def _open(self, drawn: asyncio.Event) -> Session:
+        await drawn.wait()
+        # The import runs in a thread so the prompt stays responsive while strands and boto3 load.
+        app = await asyncio.to_thread(importlib.import_module, "agent.app")
+        human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
+        from agent.ui.forms import ElicitationForm
+        from agent.ui.review import SamplingReview
+
+        form = ElicitationForm(input=self._input, output=self._output)
+        self._session = await app.open_session(
+            self._settings,
+            human=human_module.FormHuman(form),
+            review=SamplingReview(input=self._input, output=self._output),
+            progress=self._progress,
+            transcript=self._transcript,
+            notify=self._printer.line,
+        )
+        return self._session
+
+    def _startup_failed(self, error: Exception) -> int:
+        from agent.errors import ConfigError
+
+        logger.debug("startup failed", exc_info=error)
+        self._printer.line(f"trip-agent: {error}")
+        self._transcript.error(str(error))
+        if isinstance(error, ConfigError):
+            return 2
+        return 1
+
+    async def _turn(self, session: Session, text: str) -> None:
+        task = asyncio.create_task(session.run_turn(text, self._printer))
+
+        # Outside a prompt nobody reads the keyboard: watch for Ctrl-C ourselves. A form or review
+        # prompt opened by the turn attaches on top of this reader and takes the keys meanwhile.
+        def on_keys() -> None:
+            if any(press.key == Keys.ControlC for press in self._input.read_keys()):
+                task.cancel()
+
+        with self._input.raw_mode(), self._input.attach(on_keys):
+            await asyncio.wait({task})
+        self._printer.end_turn()
+        if task.cancelled():
+            self._printer.line("(turn cancelled)")
+            return
+        result = task.result()
+        if result.error is not None:
+            self._printer.line(f"error: {result.error}")
+
+    async def _command(self, session: Session, command: Command) -> None:
+        from agent.errors import TripAgentError
+
+        match command:
+            case Help():
+                self._printer.line(HELP)
+            case Tools():
+                for name, description in await session.tools():
+                    self._printer.line(f"{name:16} {description}")
+            case SwitchModel(spec=None):
+                self._printer.line(f"model: {session.model_settings.spec}")
+            case SwitchModel(spec=spec):
+                try:
+                    chosen = session.switch_model(spec)
+                except TripAgentError as error:
+                    self._printer.line(f"error: {error}")
+                else:
+                    self._printer.line(f"model: {chosen.spec} (conversation kept)")
+            case Reset():
+                session.reset()
+                self._printer.line("conversation cleared")
+            case Save(path=path):
+                try:
+                    session.save(path)
+                except OSError as error:
+                    self._printer.line(f"error: cannot write {path}: {error.strerror}")
+                else:
+                    self._printer.line(f"saved to {path}")
+            case Unknown(hint=hint):
+                self._printer.line(hint)
+
+    async def _close(self, opening: asyncio.Task[Session]) -> None:
+        if not opening.done():
+            opening.cancel()
+        await asyncio.wait({opening})
+        if self._session is not None:
+            await self._session.close()
+
+
+def _newline_keys() -> KeyBindings:
+    bindings = KeyBindings()
+
+    # Alt-Enter arrives as Esc followed by Enter, so one binding serves both.
+    @bindings.add("escape", "enter")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    return bindings

@@ -1,0 +1,79 @@
+"""A screen that records what the REPL draws, so tests wait on real output instead of sleeping."""
+
+import asyncio
+import json
+import re
+
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+BOOK_SCRIPT = {
+    "turns": [{"tool_use": {"name": "plan_trip", "input": {"destination": "Kyoto"}}}, {"text": "Booked!"}],
+    "sampling": ["tip one\ntip two\ntip three"],
+}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[>=]|[\r\x07]")
+WAIT_S = 60.0
+
+
+class Screen:
+    """A text stream the REPL and prompt-toolkit write to; `wait_for` resumes on each write."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._changed = asyncio.Event()
+        self._seen = 0  # how much of the plain text earlier waits consumed
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        self._changed.set()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def plain(self) -> str:
+        # Whitespace is dropped: the renderer moves the cursor instead of writing some spaces.
+        return re.sub(r"\s+", "", _ANSI.sub("", "".join(self._parts)))
+
+    async def wait_for(self, needle: str) -> None:
+        """Wait until `needle` (whitespace ignored) appears after what earlier waits matched."""
+        needle = re.sub(r"\s+", "", needle)
+
+        async def found() -> None:
+            while True:
+                index = self.plain().find(needle, self._seen)
+                if index >= 0:
+                    self._seen = index + len(needle)
+                    return
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(found(), WAIT_S)
+        except TimeoutError:
+            raise AssertionError(f"{needle!r} never appeared; screen ends with: {self.plain()[-600:]!r}") from None
+
+    def output(self) -> Vt100_Output:
+        return Vt100_Output(self, lambda: Size(rows=40, columns=160), term="xterm")
+
+
+@pytest.fixture
+def screen() -> Screen:
+    return Screen()
+
+
+@pytest.fixture
+def book_script(tmp_path):
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK_SCRIPT), encoding="utf-8")
+    return path
+
+
+def read_events(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -1,0 +1,153 @@
+"""The real REPL, driven key by key through prompt-toolkit pipe input, against the bundled server."""
+
+import asyncio
+import json
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+
+from agent.config import load_settings
+from agent.transcript import Transcript
+from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
+from tests.agent.app.conftest import read_events
+
+CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
+
+
+@pytest.fixture
+def pipe():
+    # The context stays open for the whole test: a collected pipe makes the prompt raise EOFError.
+    with create_pipe_input() as pipe_input:
+        yield pipe_input
+
+
+@pytest.fixture
+def start_repl(pipe, screen, tmp_path):
+    from agent.ui.repl import Repl
+
+    started = []
+
+    def start(script, transcript_path=None):
+        settings = load_settings(config_file=None, env={}, flags={"model": f"playback:{script}"})
+        transcript = Transcript.open(transcript_path) if transcript_path else Transcript.disabled()
+        repl = Repl(settings, transcript, input=pipe, output=screen.output(), stream=screen)
+        task = asyncio.create_task(repl.run())
+        started.append((task, transcript))
+        return task
+
+    yield start
+    for task, transcript in started:
+        task.cancel()
+        transcript.close()
+
+
+async def answer(screen, pipe, prompt, keys):
+    await screen.wait_for(prompt)
+    pipe.send_text(keys)
+
+
+async def test_plan_and_book_through_the_form(start_repl, screen, pipe, book_script, tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"turns": [{"text": "Other model here."}]}))
+    transcript_path = tmp_path / "t.jsonl"
+    repl = start_repl(book_script, transcript_path)
+
+    await screen.wait_for(f"model playback:{book_script}")
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("Plan a trip to Kyoto\r")
+    await screen.wait_for("trip-server asks")
+    await answer(screen, pipe, "Trip type*>", "solo\r")
+    await answer(screen, pipe, "[s]end", "s\r")
+    await answer(screen, pipe, "Nights*>", "9\r")
+    await screen.wait_for("must be")  # validation: 9 is above the maximum; the field is asked again
+    pipe.send_text(BACKSPACE + "2\r")
+    await answer(screen, pipe, "[s]end", "s\r")
+    await screen.wait_for("tip two")  # the sampling answer reached the confirmation question
+    await answer(screen, pipe, "Decision*>", "Book\r")
+    await answer(screen, pipe, "[s]end", "s\r")
+    await screen.wait_for("← plan_trip success: Booked: reservation TRV-")
+    await screen.wait_for("Booked!")
+
+    pipe.send_text("/tools\r")
+    await screen.wait_for("book_quote")
+    pipe.send_text("/help\r")
+    await screen.wait_for("/save FILE")
+    pipe.send_text(f"/model playback:{other}\r")
+    await screen.wait_for(f"model: playback:{other} (conversation kept)")
+    pipe.send_text("Anyone there?\r")
+    await screen.wait_for("Other model here.")
+    saved = tmp_path / "conversation.json"
+    pipe.send_text(f"/save {saved}\r")
+    await screen.wait_for("saved to")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
+
+    document = json.loads(saved.read_text())
+    assert document["model"] == f"playback:{other}"
+    texts = [block.get("text") for message in document["messages"] for block in message["content"]]
+    assert texts[0] == "Plan a trip to Kyoto" and "Booked!" in texts and texts[-1] == "Other model here."
+    types = [event["type"] for event in read_events(transcript_path)]
+    assert types[:3] == ["user", "tool_call", "elicitation_request"]
+    assert {"progress", "sampling_request", "sampling_response", "tool_result", "assistant"} <= set(types)
+
+
+@pytest.mark.parametrize(("key", "exp_result"), [(CTRL_X, "You declined"), (CTRL_C, "You cancelled")])
+async def test_decline_and_cancel_stay_distinct(start_repl, screen, pipe, book_script, key, exp_result):
+    repl = start_repl(book_script)
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("Plan a trip to Kyoto\r")
+    await answer(screen, pipe, "Trip type*>", key)
+    await screen.wait_for(f"← plan_trip success: {exp_result}")
+    await screen.wait_for("Booked!")  # the turn ends normally: the form's Ctrl-C did not cancel it
+    pipe.send_text("/quit\r")
+    assert await repl == 0
+
+
+async def test_ctrl_c_clears_the_line_and_unknown_commands_get_a_hint(start_repl, screen, pipe, book_script):
+    repl = start_repl(book_script)
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("half a thought" + CTRL_C)
+    pipe.send_text("/help\r")  # had the line survived, this would be "half a thought/help", a turn
+    await screen.wait_for("/reset forget the conversation")
+    pipe.send_text("/frobnicate\r")
+    await screen.wait_for("unknown command /frobnicate; /help lists the commands")
+    pipe.send_text("/model\r")
+    await screen.wait_for(f"model: playback:{book_script}")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
+
+
+async def test_a_failing_model_is_one_line_and_the_repl_carries_on(start_repl, screen, pipe, tmp_path):
+    script = tmp_path / "empty.json"
+    script.write_text(json.dumps({"turns": []}))
+    repl = start_repl(script)
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("hello\r")
+    await screen.wait_for(f"error: playback file {script} has no turn left after 0 (fix: add turns to the playback file)")
+    pipe.send_text("/model no such model\r")
+    await screen.wait_for("error: invalid model spec")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "exp_command"),
+    [
+        ("/help", Help()),
+        ("/tools", Tools()),
+        ("/model", SwitchModel(None)),
+        ("/model bedrock:x.y", SwitchModel("bedrock:x.y")),
+        ("/reset", Reset()),
+        ("/quit", Quit()),
+        ("/save", Unknown("/save needs a file: /save FILE")),
+        ("/help me", Unknown("/help takes no argument")),
+        ("hello", None),
+    ],
+)
+def test_parse_command(text, exp_command):
+    assert parse_command(text) == exp_command
+
+
+def test_save_expands_the_path(tmp_path):
+    command = parse_command("/save ~/talk.json")
+    assert isinstance(command, Save) and not str(command.path).startswith("~")
