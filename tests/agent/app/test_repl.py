@@ -151,3 +151,49 @@ def test_parse_command(text, exp_command):
 def test_save_expands_the_path(tmp_path):
     command = parse_command("/save ~/talk.json")
     assert isinstance(command, Save) and not str(command.path).startswith("~")
+
+
+@pytest.fixture
+async def stuck_server():
+    """A real MCP server over loopback whose one tool never finishes, so a turn is in flight."""
+    import uvicorn
+    from fastmcp import FastMCP
+
+    mcp = FastMCP("stuck")
+    entered = asyncio.Event()
+
+    @mcp.tool
+    async def wait() -> str:
+        """Never returns."""
+        entered.set()
+        await asyncio.Event().wait()
+        return "unreachable"
+
+    server = uvicorn.Server(uvicorn.Config(mcp.http_app(), host="127.0.0.1", port=0, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0)  # yields to uvicorn's startup; no timed wait
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/mcp", entered
+    server.should_exit = True
+    await serving
+
+
+async def test_ctrl_c_cancels_the_running_turn_and_the_conversation_goes_on(pipe, screen, tmp_path, stuck_server):
+    from agent.ui.repl import Repl
+
+    url, entered = stuck_server
+    script = tmp_path / "stuck.json"
+    script.write_text(json.dumps({"turns": [{"tool_use": {"name": "wait"}}, {"text": "Still here."}]}))
+    settings = load_settings(config_file=None, env={}, flags={"model": f"playback:{script}", "server": url})
+    repl = asyncio.create_task(Repl(settings, Transcript.disabled(), input=pipe, output=screen.output(), stream=screen).run())
+
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("Wait for me\r")
+    await entered.wait()  # the MCP call is in flight on the server
+    pipe.send_text(CTRL_C)
+    await screen.wait_for("(turn cancelled)")
+    pipe.send_text("Are you there?\r")
+    await screen.wait_for("Still here.")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
