@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
-from strands.types.exceptions import EventLoopException, ModelThrottledException
-
 if TYPE_CHECKING:
+    # botocore and strands are imported where an error is explained, never at start-up:
+    # agent.config imports this module before the first prompt is drawn.
+    from botocore.exceptions import ClientError
+
     from agent.config import ModelSettings
 
 
@@ -81,6 +82,8 @@ _CLIENT_ERRORS: dict[str, Callable[[ModelSettings, ClientError], TripAgentError 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:
     """Walk the chain Strands builds (EventLoopException, `raise ... from`) down to the provider's error."""
+    from strands.types.exceptions import EventLoopException
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -106,6 +109,9 @@ def explain_model_error(error: BaseException, spec: ModelSettings) -> TripAgentE
     Returns:
         The user-facing error, or None when the error is not one we know how to explain.
     """
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+    from strands.types.exceptions import ModelThrottledException
+
     for cause in _causes(error):
         if isinstance(cause, TripAgentError):
             return cause
