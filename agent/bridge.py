@@ -1,0 +1,352 @@
+"""One MCP server as the agent sees it: its tools, and answers to its elicitation, sampling and progress.
+
+Built on a fastmcp `Client`, not Strands' `MCPClient`: MCPClient has no sampling callback and runs
+the session on its own thread and event loop, so callbacks would not run on the REPL's loop where
+the prompt-toolkit forms live. A fastmcp Client takes all three handlers, speaks both protocol
+revisions, and runs on the caller's loop; `tool_provider()` hands its tools to Strands.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+import httpx2
+import mcp_types
+from fastmcp import Client
+from fastmcp.client.elicitation import ElicitResult
+from fastmcp.client.transports import StreamableHttpTransport
+from fastmcp.client.transports.base import TransportOptions
+from mcp import ClientSession
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from strands.tools.tool_provider import ToolProvider
+from strands.types.events import ToolResultEvent
+from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, ToolUse
+
+from agent.errors import TripAgentError
+from agent.human import Human
+from agent.sampling_policy import USER_REJECTED, Sampler
+from agent.transcript import Transcript
+from agent.ui.progress import ProgressView
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["auto", "legacy"]
+MODES = ("auto", "legacy")
+
+# Connecting may fail fast, but reading may not: on a legacy session the tool call's SSE stream
+# stays silent while the human fills a form, and mcp's default 300 s read timeout would turn a
+# slow human into an error. None disables the read timeout; the connect timeout stays.
+HTTP_TIMEOUT = httpx2.Timeout(30.0, read=None)
+# Each 2026-07-28 round answers one question; the SDK default (10) is below what plan_trip asks
+# when answers are re-asked, so the cap only guards against a server that loops forever.
+MAX_INPUT_ROUNDS = 100
+
+
+def http_client(
+    headers: dict[str, str] | None = None,
+    auth: httpx2.Auth | None = None,
+    follow_redirects: bool = True,
+    **_: Any,
+) -> httpx2.AsyncClient:
+    """The HTTP client for the MCP connection: no read timeout (see HTTP_TIMEOUT)."""
+    return httpx2.AsyncClient(headers=headers, auth=auth, follow_redirects=follow_redirects, timeout=HTTP_TIMEOUT)
+
+
+class _FormElicitationSession(ClientSession):
+    """Declares form elicitation only: the SDK also claims URL elicitation, which this agent cannot show."""
+
+    def _build_capabilities(self, version: str) -> mcp_types.ClientCapabilities:
+        capabilities = super()._build_capabilities(version)
+        if capabilities.elicitation is None:
+            return capabilities
+        form_only = mcp_types.ElicitationCapability(form=mcp_types.FormElicitationCapability())
+        return capabilities.model_copy(update={"elicitation": form_only})
+
+
+class McpBridge:
+    """The connection to one MCP server and every callback it needs from the agent."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        human: Human,
+        sampler: Sampler,
+        progress: ProgressView,
+        transcript: Transcript,
+        notify: Callable[[str], None],
+        headers: dict[str, str] | None = None,
+        mode: Mode = "auto",
+        transport: Any = None,
+    ) -> None:
+        """Args:
+        name: The server's name, shown whenever it asks the user something.
+        url: The Streamable HTTP endpoint.
+        human: Answers elicitations.
+        sampler: Answers sampling requests.
+        progress: Shows progress notifications.
+        transcript: Records elicitation and progress events.
+        notify: Shows one line to the user.
+        headers: Extra HTTP headers (e.g. Authorization for AgentCore).
+        mode: "auto" negotiates 2026-07-28 and falls back to legacy; "legacy" forces 2025-11-25.
+        transport: A fastmcp transport or in-process FastMCP server to use instead of `url`.
+
+        Raises:
+            ValueError: `mode` is not "auto" or "legacy".
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.name = name
+        self.url = url
+        self._human = human
+        self._sampler = sampler
+        self._progress = progress
+        self._transcript = transcript
+        self._notify = notify
+        self._headers = headers or {}
+        self._mode = mode
+        self._transport = transport
+        self._client: Client | None = None
+        self._tools: list[mcp_types.Tool] = []
+
+    @property
+    def protocol_version(self) -> str | None:
+        return self._client.protocol_version if self._client else None
+
+    async def start(self) -> None:
+        """Connect and list the tools.
+
+        Raises:
+            TripAgentError: The server cannot be reached or refuses the connection.
+        """
+        await self._connect()
+        self._tools = await self.list_tools()
+
+    async def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await _close(client)
+
+    async def list_tools(self) -> list[mcp_types.Tool]:
+        """The server's tools, as it lists them now (also refreshes what `tool_provider()` offers).
+
+        Raises:
+            TripAgentError: The request failed.
+        """
+        self._tools = await self._with_session("list tools", lambda client: client.list_tools())
+        return self._tools
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
+        """Call a tool; progress is shown under its name. A tool's own failure is a result with is_error.
+
+        Cancelling the calling task cancels the request on the server too: the SDK sends
+        notifications/cancelled on a legacy session and closes the request's stream on 2026-07-28.
+
+        Raises:
+            TripAgentError: The call failed at the protocol level (e.g. sampling was refused
+                on 2026-07-28, which aborts the call in the client SDK).
+        """
+
+        async def call(client: Client) -> mcp_types.CallToolResult:
+            return await client.call_tool_mcp(name, arguments, progress_handler=self._progress_handler(name))
+
+        try:
+            return await self._with_session(f"call {name}", call)
+        finally:
+            self._progress.done()
+
+    def tool_provider(self) -> ToolProvider:
+        """The server's tools for a Strands Agent, named exactly as the server names them.
+
+        Run the agent with `invoke_async`/`stream_async` on the loop that started this bridge:
+        the tools await this client, which belongs to that loop.
+        """
+        return _BridgeToolProvider(self)
+
+    # --- connection ------------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        client = self._new_client()
+        try:
+            await client.__aenter__()
+        except Exception as error:
+            raise TripAgentError(
+                f"cannot reach the MCP server at {self.url} ({_short(error)})",
+                hint="start it with `trip-server` or pass --server URL",
+            ) from error
+        self._client = client
+        logger.debug("server=<%s>, protocol=<%s> | connected", self.name, client.protocol_version)
+
+    def _new_client(self) -> Client:
+        target = self._transport or StreamableHttpTransport(
+            self.url, headers=self._headers, httpx_client_factory=http_client
+        )
+        client = Client(
+            target,
+            mode=self._mode,
+            elicitation_handler=self._on_elicitation,
+            sampling_handler=self._on_sampling,
+            input_required_max_rounds=MAX_INPUT_ROUNDS,
+        )
+        # No public option narrows the declared capabilities; the session class is the seam fastmcp offers.
+        client._transport_options = TransportOptions(session_class=_FormElicitationSession)
+        return client
+
+    async def _with_session(self, what: str, operation: Callable[[Client], Awaitable[Any]]) -> Any:
+        """Run `operation`; on an expired legacy session, reconnect once and run it again.
+
+        Raises:
+            TripAgentError: Not connected, or the request failed (also after reconnecting).
+        """
+        if self._client is None:
+            raise TripAgentError(f"not connected to {self.name}", hint="start the bridge first")
+        try:
+            return await operation(self._client)
+        except MCPError as error:
+            if not self._session_expired(error):
+                raise _protocol_error(self.name, what, error) from error
+        await _close(self._client)
+        self._client = None
+        await self._connect()
+        self._notify(f"{self.name}: session expired; reconnected")
+        try:
+            return await operation(self._client)
+        except MCPError as error:
+            raise _protocol_error(self.name, what, error) from error
+
+    def _session_expired(self, error: MCPError) -> bool:
+        # A 404 on a legacy session arrives as INVALID_REQUEST whose text names the session
+        # ("Session not found", "Session has been terminated", or the SDK's "Session terminated").
+        legacy = self.protocol_version not in MODERN_PROTOCOL_VERSIONS
+        text = error.message.lower()
+        return legacy and error.code == mcp_types.INVALID_REQUEST and "session" in text and (
+            "not found" in text or "terminated" in text
+        )
+
+    # --- callbacks ------------------------------------------------------------------------------
+
+    async def _on_elicitation(self, message: str, response_type: Any, params: Any, context: Any) -> ElicitResult:
+        # Never raise: a failing elicitation callback reaches the server as "Invalid request parameters".
+        try:
+            self._progress.done()  # the form must start on a clean line
+            if not isinstance(params, mcp_types.ElicitRequestFormParams):
+                self._notify(f"{self.name} asked for a URL elicitation, which this agent does not support; declined.")
+                return ElicitResult(action="decline")
+            schema = params.requested_schema
+            self._transcript.elicitation_request(self.name, message, schema)
+            asked = time.monotonic()
+            outcome = await self._human.elicit(self.name, message, schema)
+            self._transcript.elicitation_response(outcome.action, outcome.content, time.monotonic() - asked)
+            return ElicitResult(action=outcome.action, content=outcome.content if outcome.action == "accept" else None)
+        except Exception as error:
+            logger.exception("server=<%s> | answering an elicitation failed", self.name)
+            self._notify(f"could not answer {self.name}'s question ({_short(error)}); cancelled.")
+            self._transcript.error(f"elicitation from {self.name} failed: {_short(error)}")
+            return ElicitResult(action="cancel")
+
+    async def _on_sampling(self, messages: Any, params: mcp_types.CreateMessageRequestParams, context: Any) -> Any:
+        self._progress.done()  # a review prompt must start on a clean line
+        return await self._sampler.handle(self.name, params)
+
+    def _progress_handler(self, tool: str) -> Callable[[float, float | None, str | None], Awaitable[None]]:
+        # Must be async: mcp awaits the progress callback.
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            self._transcript.progress(tool, progress, total, message)
+            self._progress.update(tool, progress, total, message)
+
+        return on_progress
+
+
+class _BridgeToolProvider(ToolProvider):
+    """The bridge's tools for Strands. The bridge's owner (the REPL/CLI) owns the connection's lifetime."""
+
+    def __init__(self, bridge: McpBridge) -> None:
+        self._bridge = bridge
+        self._consumers: set[Any] = set()
+
+    async def load_tools(self, **kwargs: Any) -> Sequence[AgentTool]:
+        # Strands runs this on a worker thread with its own loop (registry run_async), where the
+        # client cannot be awaited; so it serves the list fetched by start()/list_tools().
+        return [McpTool(self._bridge, tool) for tool in self._bridge._tools]
+
+    def add_consumer(self, consumer_id: Any, **kwargs: Any) -> None:
+        self._consumers.add(consumer_id)
+
+    def remove_consumer(self, consumer_id: Any, **kwargs: Any) -> None:
+        self._consumers.discard(consumer_id)
+
+
+class McpTool(AgentTool):
+    """One MCP tool as a Strands tool; the call runs on the agent's own event loop."""
+
+    def __init__(self, bridge: McpBridge, tool: mcp_types.Tool) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._tool = tool
+
+    @property
+    def tool_name(self) -> str:
+        return self._tool.name
+
+    @property
+    def tool_spec(self) -> ToolSpec:
+        return {
+            "name": self._tool.name,
+            "description": self._tool.description or self._tool.name,
+            "inputSchema": {"json": self._tool.input_schema},
+        }
+
+    @property
+    def tool_type(self) -> str:
+        return "mcp"
+
+    async def stream(self, tool_use: ToolUse, invocation_state: dict[str, Any], **kwargs: Any) -> ToolGenerator:
+        try:
+            result = await self._bridge.call_tool(self._tool.name, dict(tool_use["input"] or {}))
+        except TripAgentError as error:
+            self._bridge._notify(str(error))
+            yield ToolResultEvent(_tool_result(tool_use["toolUseId"], "error", str(error)))
+            return
+        status = "error" if result.is_error else "success"
+        yield ToolResultEvent(_tool_result(tool_use["toolUseId"], status, result_text(result)))
+
+
+def result_text(result: mcp_types.CallToolResult) -> str:
+    """The text the model reads: the text blocks, else the structured content as JSON."""
+    texts = [block.text for block in result.content if isinstance(block, mcp_types.TextContent)]
+    if texts:
+        return "\n".join(texts)
+    if result.structured_content is not None:
+        return json.dumps(result.structured_content, ensure_ascii=False)
+    return "(no text)"
+
+
+def _tool_result(tool_use_id: str, status: Literal["success", "error"], text: str) -> ToolResult:
+    return {"toolUseId": tool_use_id, "status": status, "content": [{"text": text}]}
+
+
+def _protocol_error(server: str, what: str, error: MCPError) -> TripAgentError:
+    if error.code == USER_REJECTED:
+        return TripAgentError(
+            f"{server}: {what} stopped because the sampling request was refused ({error.message}); nothing more was done",
+            hint="allow sampling with --sampling ask or auto to let the server finish",
+        )
+    return TripAgentError(f"{server}: {what} failed: {error.message}")
+
+
+async def _close(client: Client) -> None:
+    try:
+        await client.__aexit__(None, None, None)
+    except Exception as error:  # an expired or vanished session cannot be closed cleanly; it is gone either way
+        logger.debug("error=<%s> | closing the MCP client failed", _short(error))
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:200]

@@ -1,0 +1,334 @@
+"""The bridge against the real travel-planner, in-process and over loopback HTTP, in both revisions."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import socket
+
+import httpx2
+import mcp_types
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output.vt100 import Vt100_Output
+from strands import Agent
+
+from agent.bridge import HTTP_TIMEOUT, McpBridge, http_client
+from agent.errors import TripAgentError
+from agent.human import AbsentHuman, FormHuman, ScriptedHuman
+from agent.providers.playback import PlaybackModel
+from agent.ui.forms import ElicitationForm
+from agent.ui.review import SamplingReview
+from .conftest import MODES, TIPS, Target
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+FINISH_EDIT = "\x1b\r"  # Esc then Enter accepts a multiline prompt
+KNOWN = {"destination": "Okinawa", "trip_type": "friends", "nights": 3, "travelers": 3}
+EXP_VERSION = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+
+
+@pytest.fixture
+def pipe():
+    # The context object must stay referenced for the whole test, or the pipe closes.
+    with create_pipe_input() as pipe_input:
+        yield pipe_input
+
+
+@pytest.fixture
+def terminal():
+    return io.StringIO()
+
+
+@pytest.fixture
+def output(terminal):
+    return Vt100_Output(terminal, lambda: Size(rows=40, columns=200), enable_cpr=False)
+
+
+def visible(terminal: io.StringIO) -> str:
+    return ANSI_ESCAPE.sub("", terminal.getvalue()).replace("\r", "")
+
+
+def tool_results(agent: Agent) -> list[dict]:
+    return [
+        block["toolResult"]
+        for message in agent.messages
+        for block in message["content"]
+        if "toolResult" in block
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_plan_and_book_through_the_tool_provider(target, harness, mode):
+    human = ScriptedHuman(["Okinawa", "friends", 3, {"action": "accept", "content": {"travelers": 3}}, "Book"], source="test")
+    bridge = harness.bridge(target, human, mode=mode)
+    before = target.bookings()
+    await bridge.start()
+    try:
+        assert bridge.protocol_version == EXP_VERSION[mode]
+        turns = [{"tool_use": {"name": "plan_trip", "input": {}}}, {"text": "Booked your Okinawa trip."}]
+        agent = Agent(model=PlaybackModel(turns, []), tools=[bridge.tool_provider()], callback_handler=None)
+        assert {"plan_trip", "get_quote", "book_quote", "list_bookings"} <= set(agent.tool_names)
+        result = await agent.invoke_async("Plan a trip for three friends")
+    finally:
+        await bridge.stop()
+
+    assert str(result).strip() == "Booked your Okinawa trip."
+    (tool_result,) = tool_results(agent)
+    text = tool_result["content"][0]["text"]
+    assert tool_result["status"] == "success"
+    assert human.errors == []
+    reservation = re.search(r"TRV-[\w-]+", text).group(0)
+    assert set(target.bookings()) - set(before) == {reservation}
+    assert "Visit Churaumi at opening time." in text  # the sampled recommendations reached the result
+    assert harness.screen.getvalue().splitlines() == [
+        "plan_trip: 1/5 (20%) Looking up the destination…",
+        "plan_trip: 2/5 (40%) Comparing transport…",
+        "plan_trip: 3/5 (60%) Checking hotels…",
+        "plan_trip: 4/5 (80%) Calculating the total…",
+        "plan_trip: 5/5 (100%) Saving the quote…",
+    ]
+    asked = [next(iter(event["schema"]["properties"])) for event in harness.events("elicitation_request")]
+    assert asked == ["destination", "trip_type", "nights", "travelers", "decision"]
+    assert [event["action"] for event in harness.events("elicitation_response")] == ["accept"] * 5
+    assert harness.events("elicitation_response")[2]["content"] == {"nights": 3}
+    assert all(event["wait_s"] >= 0 for event in harness.events("elicitation_response"))
+    (request,) = harness.events("sampling_request")
+    assert request["server"] == "travel-planner" and request["max_tokens"] == 300
+    assert request["model_preferences"]["hints"] == [{"name": "claude-haiku"}]
+    (response,) = harness.events("sampling_response")
+    assert response == {**response, "model": "playback:bridge-test.json", "text": TIPS, "approved": True}
+    assert [event["progress"] for event in harness.events("progress")] == [1, 2, 3, 4, 5]
+    assert harness.events("progress")[0]["tool"] == "plan_trip"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_declared_capabilities_are_exactly_what_the_agent_handles(server, harness, mode):
+    bridge = harness.bridge(server, AbsentHuman(harness.notes.append), mode=mode)
+    await bridge.start()
+    try:
+        seen = []
+        original = server.services.owner
+
+        def owner(ctx):
+            seen.append(ctx.session.client_capabilities.model_dump(mode="json", by_alias=True, exclude_none=True))
+            return original(ctx)
+
+        server.services.owner = owner
+        await bridge.call_tool("list_bookings", {})
+    finally:
+        await bridge.stop()
+    assert seen == [{"sampling": {}, "elicitation": {"form": {}}}]
+
+
+async def test_legacy_denied_sampling_falls_back_to_the_catalogue(target, harness):
+    bridge = harness.bridge(target, ScriptedHuman(["Book"], source="test"), mode="legacy", sampler=harness.sampler("deny"))
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", KNOWN)
+    finally:
+        await bridge.stop()
+    assert result.structured_content["status"] == "booked"
+    assert result.structured_content["recommendations_source"] == "catalogue"
+    assert "User rejected sampling request" in harness.events("elicitation_request")[0]["message"]
+    assert harness.notes == ["travel-planner asked to use your model; denied (--sampling deny)."]
+    assert harness.events("sampling_response")[0]["approved"] is False
+
+
+async def test_modern_denied_sampling_ends_the_call_with_a_clear_error_and_books_nothing(target, harness):
+    bridge = harness.bridge(target, ScriptedHuman([], source="test"), mode="auto", sampler=harness.sampler("deny"))
+    before = target.bookings()
+    await bridge.start()
+    try:
+        turns = [{"tool_use": {"name": "plan_trip", "input": KNOWN}}, {"text": "Sorry."}]
+        agent = Agent(model=PlaybackModel(turns, []), tools=[bridge.tool_provider()], callback_handler=None)
+        await agent.invoke_async("Book Okinawa")
+    finally:
+        await bridge.stop()
+    (tool_result,) = tool_results(agent)
+    assert tool_result["status"] == "error"
+    assert "sampling request was refused" in tool_result["content"][0]["text"]
+    assert any("sampling request was refused" in note and "--sampling ask or auto" in note for note in harness.notes)
+    assert target.bookings() == before
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_ask_approved_request_and_edited_answer_reach_the_server(server, harness, pipe, output, terminal, mode):
+    review = SamplingReview(input=pipe, output=output)
+    sampler = harness.sampler("ask", review=review, sampling=["Visit Churaumi at opening time."])
+    bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode=mode, sampler=sampler)
+    pipe.send_text("a\r" + "e\r" + "\nWatch the sunset at Cape Manzamo." + FINISH_EDIT + "s\r")
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", KNOWN)
+    finally:
+        await bridge.stop()
+    data = result.structured_content
+    assert data["status"] == "booked" and data["recommendations_source"] == "sampling"
+    assert data["recommendations"] == ["Visit Churaumi at opening time.", "Watch the sunset at Cape Manzamo."]
+    shown = visible(terminal)
+    assert "── travel-planner asks to use your model (sampling)" in shown
+    assert "Okinawa (沖縄)" in shown  # the full request was shown before approval
+    assert harness.events("sampling_response")[0]["text"].endswith("Watch the sunset at Cape Manzamo.")
+
+
+async def test_ask_request_can_be_edited_before_approval(server, harness, pipe, output, terminal):
+    review = SamplingReview(input=pipe, output=output)
+    sampler = harness.sampler("ask", review=review)
+    bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode="legacy", sampler=sampler)
+    pipe.send_text("e\r" + "\x15Be brief." + FINISH_EDIT + " Only onsen." + FINISH_EDIT + "a\r" + "s\r")
+    await bridge.start()
+    try:
+        await bridge.call_tool("plan_trip", KNOWN)
+    finally:
+        await bridge.stop()
+    # The request is shown again with the edits before it is approved; the transcript keeps the server's.
+    assert "System prompt:\n  Be brief.\n" in visible(terminal)
+    assert "Only onsen." in visible(terminal).split("System prompt:\n  Be brief.")[1]
+    assert harness.events("sampling_request")[0]["system_prompt"] != "Be brief."
+    assert harness.events("sampling_response")[0]["approved"] is True
+
+
+@pytest.mark.parametrize("step", ["request", "response"])
+async def test_ask_denied_on_legacy_falls_back_to_the_catalogue(server, harness, pipe, output, step):
+    review = SamplingReview(input=pipe, output=output)
+    sampler = harness.sampler("ask", review=review)
+    bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode="legacy", sampler=sampler)
+    pipe.send_text("d\r" if step == "request" else "a\rd\r")
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", KNOWN)
+    finally:
+        await bridge.stop()
+    assert result.structured_content["recommendations_source"] == "catalogue"
+    assert "User rejected sampling request" in harness.events("elicitation_request")[0]["message"]
+    assert [event["approved"] for event in harness.events("sampling_response")] == [False]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_elicitation_through_the_terminal_form(target, harness, pipe, output, terminal, mode):
+    human = FormHuman(ElicitationForm(input=pipe, output=output))
+    bridge = harness.bridge(target, human, mode=mode)
+    before = target.bookings()
+    # 1 traveller does not fit a friends trip: the form refuses it live and the human retypes.
+    pipe.send_text("1\r" + "\x154\r" + "s\r" + "Book\r" + "s\r")
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "friends", "nights": 2})
+    finally:
+        await bridge.stop()
+    data = result.structured_content
+    assert data["status"] == "booked" and data["quote"]["travelers"] == 4
+    assert set(target.bookings()) - set(before) == {data["reservation_id"]}
+    shown = visible(terminal)
+    assert shown.count("── travel-planner asks ──") == 2
+    assert "between 2 and" in shown  # the live validation error for the refused 1
+    assert [event["content"] for event in harness.events("elicitation_response")] == [{"travelers": 4}, {"decision": "Book"}]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_invalid_scripted_answer_is_not_sent(server, harness, mode):
+    human = ScriptedHuman(["Atlantis"], source="answers.json")
+    bridge = harness.bridge(server, human, mode=mode)
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", {})
+    finally:
+        await bridge.stop()
+    assert result.structured_content["status"] == "cancelled"
+    assert [event["action"] for event in harness.events("elicitation_response")] == ["cancel"]
+    (error,) = human.errors
+    assert error.startswith("answers file answers.json: answer 1 does not fit travel-planner's question")
+    assert "destination: must be one of: Kyoto" in error
+    assert server.services.store.list_bookings("local") == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_exhausted_answers_cancel_and_are_recorded(server, harness, mode):
+    human = ScriptedHuman(["Kyoto"], source="answers.json")
+    bridge = harness.bridge(server, human, mode=mode)
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", {})
+    finally:
+        await bridge.stop()
+    assert result.structured_content["status"] == "cancelled"
+    assert [event["action"] for event in harness.events("elicitation_response")] == ["accept", "cancel"]
+    assert human.errors == [
+        "answers file answers.json: no answer left after 1 for travel-planner's question "
+        f"{harness.events('elicitation_request')[1]['message']!r}; cancelled"
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_absent_human_cancels_and_says_so(server, harness, mode):
+    bridge = harness.bridge(server, AbsentHuman(harness.notes.append), mode=mode)
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("plan_trip", {"destination": "Kyoto"})
+    finally:
+        await bridge.stop()
+    assert result.structured_content["status"] == "cancelled"
+    (note,) = harness.notes
+    assert note.startswith("travel-planner asked ") and "no --answers file; cancelled" in note
+
+
+async def test_expired_legacy_session_is_reinitialised_once(http_server, harness):
+    target = Target(http_server.url, None, http_server.db)
+    bridge = harness.bridge(target, AbsentHuman(harness.notes.append), mode="legacy")
+    await bridge.start()
+    try:
+        session_id = bridge._client.transport.get_session_id()
+        async with httpx2.AsyncClient() as http:
+            ended = await http.delete(
+                http_server.url, headers={"mcp-session-id": session_id, "mcp-protocol-version": "2025-11-25"}
+            )
+        assert ended.status_code == 200
+        result = await bridge.call_tool("list_destinations", {})
+        assert bridge._client.transport.get_session_id() != session_id
+    finally:
+        await bridge.stop()
+    assert "Kyoto" in result.content[0].text
+    assert harness.notes == ["travel-planner: session expired; reconnected"]
+
+
+async def test_unreachable_server_is_one_clear_error(harness):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/mcp"
+    bridge = McpBridge(
+        "travel-planner",
+        url,
+        human=AbsentHuman(harness.notes.append),
+        sampler=harness.sampler(),
+        progress=harness.progress,
+        transcript=harness.transcript,
+        notify=harness.notes.append,
+    )
+    with pytest.raises(TripAgentError) as raised:
+        await bridge.start()
+    assert raised.value.message.startswith(f"cannot reach the MCP server at {url}")
+    assert raised.value.hint == "start it with `trip-server` or pass --server URL"
+
+
+async def test_http_client_never_times_out_a_slow_human():
+    client = http_client(headers={"Authorization": "Bearer x"})
+    async with client:
+        assert client.timeout.read is None and client.timeout.connect == HTTP_TIMEOUT.connect
+        assert client.headers["authorization"] == "Bearer x"
+
+
+async def test_rate_limit_refuses_with_a_clear_error(harness):
+    sampler = harness.sampler(rate_limit=1, sampling=["one", "two"])
+    params = mcp_types.CreateMessageRequestParams(
+        messages=[mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text="tips"))],
+        max_tokens=50,
+    )
+    first = await sampler.handle("travel-planner", params)
+    second = await sampler.handle("travel-planner", params)
+    other = await sampler.handle("other-server", params)
+    assert first.content.text == "one" and other.content.text == "two"
+    assert second.message == "sampling rate limit reached: at most 1 requests per minute from travel-planner"
+    assert harness.notes == ["sampling request from travel-planner failed: " + second.message]

@@ -1,0 +1,134 @@
+"""The --answers contract, the absent human, and the sampler's failure paths, without a server."""
+
+from __future__ import annotations
+
+import json
+
+import mcp_types
+import pytest
+
+from agent.errors import ConfigError
+from agent.human import AbsentHuman, ScriptedHuman
+from agent.sampling_policy import USER_REJECTED, USER_REJECTED_MESSAGE
+from agent.ui.forms import ElicitationOutcome
+
+FORM = {
+    "type": "object",
+    "properties": {
+        "note": {"type": "string"},
+        "nights": {"type": "integer", "minimum": 1, "maximum": 7},
+        "extras": {"type": "array", "items": {"enum": ["sauna", "bath"]}},
+    },
+    "required": ["nights"],
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "exp_outcome"),
+    [
+        (3, ElicitationOutcome("accept", {"nights": 3})),  # bare value: the first required field
+        ({"action": "accept", "content": {"nights": 2, "extras": ["bath"]}}, ElicitationOutcome("accept", {"nights": 2, "extras": ["bath"]})),
+        ({"action": "decline"}, ElicitationOutcome("decline")),
+        ({"action": "cancel"}, ElicitationOutcome("cancel")),
+    ],
+)
+async def test_answers_are_read_as_the_contract_says(answer, exp_outcome):
+    human = ScriptedHuman([answer], source="answers.json")
+    tru_outcome = await human.elicit("travel-planner", "How long?", FORM)
+    assert tru_outcome == exp_outcome
+    assert human.errors == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "exp_problem"),
+    [
+        (9, "nights: must be a whole number between 1 and 7"),
+        ({"action": "accept", "content": {"extras": ["gym"]}}, "extras: 'gym' is not allowed"),
+        ({"action": "accept", "content": {"nights": 1, "pets": True}}, "pets: not a field of this form"),
+    ],
+)
+async def test_an_answer_that_breaks_the_schema_is_cancelled_and_recorded(answer, exp_problem):
+    human = ScriptedHuman([answer], source="answers.json")
+    assert await human.elicit("travel-planner", "How long?", FORM) == ElicitationOutcome("cancel")
+    (error,) = human.errors
+    assert error.startswith("answers file answers.json: answer 1 does not fit travel-planner's question 'How long?'")
+    assert exp_problem in error
+
+
+async def test_a_bare_value_needs_a_field_to_fill():
+    human = ScriptedHuman(["x"], source="answers.json")
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
+    assert await human.elicit("s", "?", schema) == ElicitationOutcome("cancel")
+    assert "a bare value needs a form with one field or a required field" in human.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("document", "exp_message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"action": "accept"}', "must hold a JSON list"),
+        ('[{"action": "maybe"}]', 'item 1: "action" must be one of accept, decline, cancel'),
+        ('["ok", {"action": "accept"}]', 'item 2: accept needs a "content" object'),
+        ('[{"action": "decline", "content": {}}]', "item 1: unexpected keys for decline: content"),
+        ("[null]", "item 1: null is not an answer"),
+    ],
+)
+def test_a_malformed_answers_file_is_one_clear_error(tmp_path, document, exp_message):
+    path = tmp_path / "answers.json"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        ScriptedHuman.from_file(path)
+    assert exp_message in raised.value.message and str(path) in raised.value.message
+    assert raised.value.hint
+
+
+def test_a_missing_answers_file_names_the_path(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read answers file .*absent.json"):
+        ScriptedHuman.from_file(tmp_path / "absent.json")
+
+
+def test_a_valid_answers_file_loads(tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(["Kyoto", 2, True, ["sauna"], {"action": "cancel"}]), encoding="utf-8")
+    assert ScriptedHuman.from_file(path).errors == []
+
+
+async def test_absent_human_cancels_and_says_why():
+    notes: list[str] = []
+    outcome = await AbsentHuman(notes.append).elicit("travel-planner", "Where to?", FORM)
+    assert outcome == ElicitationOutcome("cancel")
+    assert notes == [
+        "travel-planner asked 'Where to?', but there is no terminal to answer on and no --answers file; "
+        "cancelled. Run interactively or pass --answers FILE."
+    ]
+
+
+def params(content) -> mcp_types.CreateMessageRequestParams:
+    return mcp_types.CreateMessageRequestParams(
+        messages=[mcp_types.SamplingMessage(role="user", content=content)], max_tokens=50
+    )
+
+
+TEXT = mcp_types.TextContent(type="text", text="tips")
+
+
+async def test_a_failing_model_becomes_an_error_answer_not_an_exception(harness):
+    sampler = harness.sampler(sampling=[])  # the playback script has no sampling text: the model fails
+    answer = await sampler.handle("travel-planner", params(TEXT))
+    assert answer.code == mcp_types.INTERNAL_ERROR
+    assert "no sampling text left" in answer.message
+    assert harness.notes == [f"sampling request from travel-planner failed: {answer.message}"]
+    assert harness.events("error")[0]["message"] == harness.notes[0]
+
+
+async def test_non_text_sampling_is_refused_as_invalid(harness):
+    image = mcp_types.ImageContent(type="image", data="AAAA", mime_type="image/png")
+    answer = await harness.sampler().handle("travel-planner", params(image))
+    assert answer.code == mcp_types.INVALID_PARAMS
+    assert answer.message == "only text sampling is supported (the request carries image)"
+
+
+async def test_ask_without_a_terminal_is_a_refusal_said_aloud(harness):
+    answer = await harness.sampler("ask", review=None).handle("travel-planner", params(TEXT))
+    assert (answer.code, answer.message) == (USER_REJECTED, USER_REJECTED_MESSAGE)
+    assert harness.notes == ["travel-planner asked to use your model, but there is no terminal to approve it; denied."]
