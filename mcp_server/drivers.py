@@ -12,6 +12,7 @@ import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 import mcp_types
@@ -21,6 +22,7 @@ from fastmcp.tools.base import ToolResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.errors import FlowStateError, TripServerError
+from mcp_server.sessions import SessionKeeper
 from mcp_server.flow import (
     Action,
     Answer,
@@ -68,8 +70,12 @@ def log_phase(ctx: Context, state: dict[str, Any], phase: str, outcome: str) -> 
     )
 
 
-async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects) -> Any:
+async def drive(
+    flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects, keeper: SessionKeeper | None = None
+) -> Any:
     """Run `flow` for this tool call until it finishes or needs input the call cannot wait for.
+
+    `keeper` holds a legacy session open while the client answers, however long the human takes.
 
     Raises:
         ToolError: the flow's state was stale or tampered with, or an effect failed.
@@ -93,7 +99,8 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
                     log_phase(ctx, state, f"ask:{action.key}", "input_required")
                     return _input_required(action, state)
                 else:
-                    outcome = await _elicit_legacy(ctx, action)
+                    with _held(keeper, ctx):
+                        outcome = await _elicit_legacy(ctx, action)
                 log_phase(ctx, state, f"ask:{action.key}", outcome.action)
             elif isinstance(action, Sample):
                 if not _client_can(ctx, "sampling"):
@@ -102,7 +109,8 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
                     log_phase(ctx, state, "sampling", "input_required")
                     return _input_required(action, state)
                 else:
-                    outcome = await _sample_legacy(ctx, action)
+                    with _held(keeper, ctx):
+                        outcome = await _sample_legacy(ctx, action)
                 log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
             else:
                 outcome = await effects(action, ctx, state)
@@ -191,6 +199,12 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
 
 
 # --- shared ---------------------------------------------------------------------------------------
+
+
+def _held(keeper: SessionKeeper | None, ctx: Context) -> AbstractContextManager[None]:
+    request = ctx.request_context.request if ctx.request_context is not None else None
+    session_id = request.headers.get("mcp-session-id") if request is not None else None
+    return keeper.holding(session_id) if keeper is not None else nullcontext()
 
 
 def _client_can(ctx: Context, capability: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
@@ -36,6 +36,7 @@ from mcp_server.flow import (
     validate_trip,
 )
 from mcp_server.pricing import price_trip
+from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
 
 logger = logging.getLogger("trip_server")
@@ -54,6 +55,7 @@ class Services:
     settings: ServerSettings
     catalog: Catalog
     store: BookingStore
+    keeper: SessionKeeper = field(default_factory=SessionKeeper)
 
     def owner(self, ctx: Context) -> str:
         """The token's user when auth is on (see auth.owner_of); one "local" user when it is off.
@@ -84,9 +86,9 @@ def build_server(settings: ServerSettings, store: BookingStore | None = None) ->
         store=store or BookingStore(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
     )
     security = (
-        RequestStateSecurity(keys=list(settings.request_state_keys), audience=SERVER_NAME)
+        RequestStateSecurity(keys=list(settings.request_state_keys), ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
         if settings.request_state_keys
-        else None
+        else RequestStateSecurity.ephemeral(ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
     )
     mcp = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, request_state_security=security, auth=build_auth(settings))
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
@@ -103,7 +105,7 @@ def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
     else:
         host_protection = True
         allowed_hosts = [settings.host, *settings.allowed_hosts]
-    return mcp.http_app(
+    app = mcp.http_app(
         path=settings.path,
         stateless_http=False,
         json_response=False,
@@ -112,6 +114,8 @@ def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
         allowed_origins=list(settings.allowed_origins),
         session_idle_timeout=settings.session_idle_timeout_s,
     )
+    mcp.services.keeper.attach(app)  # type: ignore[attr-defined]
+    return app
 
 
 # Loose types on purpose: a wrong value from the model is explained and asked again by the flow,
@@ -153,7 +157,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
     ) -> Any:
         """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest."""
         arguments = {"destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers}
-        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects)
+        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects, services.keeper)
 
     @mcp.tool(
         output_schema=schemas.DESTINATIONS,
@@ -190,7 +194,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         """Book a quote saved by plan_trip (asks the user to confirm)."""
         quote = _or_tool_error(lambda: services.store.get_quote(services.owner(ctx), quote_id))
         flow = Confirm("book_quote", f"Book quote {quote.id}: {quote.price.summary()}?", Book(quote.id))
-        return await drive(flow, flow.start, ctx, effects)
+        return await drive(flow, flow.start, ctx, effects, services.keeper)
 
     @mcp.tool(
         output_schema=schemas.BOOKING,
@@ -228,7 +232,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
             f"Cancel reservation {booking.reservation_id} ({booking.price.summary()})?",
             CancelBooking(booking.reservation_id),
         )
-        return await drive(flow, flow.start, ctx, effects)
+        return await drive(flow, flow.start, ctx, effects, services.keeper)
 
 
 SEARCH_STEPS = ("Looking up the destination…", "Comparing transport…", "Checking hotels…", "Calculating the total…", "Saving the quote…")

@@ -36,6 +36,8 @@ class ServerSettings:
     session_idle_timeout_s: float = 900.0
     # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: per process.
     request_state_keys: tuple[str, ...] = ()
+    # How long a 2026-07-28 question may wait for its answer (the sealed state's lifetime).
+    request_state_ttl_s: float = 86400.0
     log_level: str = "INFO"
     # Bearer-token auth (off unless a key source is set): JWTs of one issuer, signed with its JWKS.
     auth_oidc_discovery_url: str | None = None  # .../.well-known/openid-configuration: issuer and jwks_uri
