@@ -209,8 +209,12 @@ async def open_session(
     transcript: Transcript,
     notify: Callable[[str], None],
     env: Mapping[str, str] = os.environ,
+    bundled: BundledServer | None = None,
 ) -> Session:
     """Connect everything: start the bundled server if needed, then the bridge, then the agent.
+
+    `bundled` is a bundled server the caller already started (server_process.import_beside_server);
+    the session owns it from here on and stops it on close or on failure.
 
     Args:
         settings: The merged settings.
@@ -227,9 +231,15 @@ async def open_session(
     Raises:
         TripAgentError: The model cannot be created, the server cannot be started or reached.
     """
-    target = resolve_server(settings, env)
-    model: Model = create_model(settings.model)
-    bundled = await BundledServer.start() if target.bundled else None
+    try:
+        target = resolve_server(settings, env)
+        model: Model = create_model(settings.model)
+    except BaseException:
+        if bundled is not None:
+            await bundled.stop()
+        raise
+    if target.bundled and bundled is None:
+        bundled = await BundledServer.start()
     url = bundled.url if bundled is not None else target.url
     assert url is not None
     session: Session | None = None

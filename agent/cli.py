@@ -138,7 +138,9 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
     Raises:
         TripAgentError: The answers file is invalid, or the session cannot be opened.
     """
-    from agent.app import open_session
+    from agent.server_process import import_beside_server
+
+    app, bundled = await import_beside_server(settings, "agent.app")
     from agent.human import AbsentHuman, FormHuman, ScriptedHuman
     from agent.ui.forms import ElicitationForm
     from agent.ui.progress import ProgressView
@@ -148,15 +150,21 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
         print(f"{PROG}: {text}", file=sys.stderr)
 
     terminal = sys.stdin.isatty()
-    scripted = ScriptedHuman.from_file(answers) if answers else None
+    try:
+        scripted = ScriptedHuman.from_file(answers) if answers else None
+    except BaseException:
+        if bundled is not None:
+            await bundled.stop()
+        raise
     human = scripted or (FormHuman(ElicitationForm()) if terminal else AbsentHuman(notify))
-    session = await open_session(
+    session = await app.open_session(
         settings,
         human=human,
         review=SamplingReview() if terminal else None,
         progress=ProgressView(sys.stderr, interactive=sys.stderr.isatty()),
         transcript=transcript,
         notify=notify,
+        bundled=bundled,
     )
     status = 0
     try:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from agent.errors import TripAgentError
+
+if TYPE_CHECKING:
+    from agent.config import AgentSettings
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +99,29 @@ class BundledServer:
                 self._process.kill()
                 await self._process.wait()
         self._stderr.close()
+
+
+def needs_bundled(settings: AgentSettings) -> bool:
+    """No --server and no --agentcore-arn (flag, environment or config): the bundled server is used."""
+    return not (settings.server.url or settings.server.agentcore_arn)
+
+
+async def import_beside_server(settings: AgentSettings, module: str) -> tuple[ModuleType, BundledServer | None]:
+    """Import `module` (strands, boto3, fastmcp: ~2 s) while the bundled server starts (~2 s).
+
+    The two overlap: the server is another process, and the import runs in a thread.
+
+    Raises:
+        TripAgentError: the server could not start (as BundledServer.start).
+    """
+    starting = asyncio.create_task(BundledServer.start()) if needs_bundled(settings) else None
+    try:
+        imported = await asyncio.to_thread(importlib.import_module, module)
+    except BaseException:
+        if starting is not None:
+            starting.cancel()
+            bundled = await asyncio.gather(starting, return_exceptions=True)
+            if isinstance(bundled[0], BundledServer):
+                await bundled[0].stop()
+        raise
+    return imported, (await starting if starting is not None else None)

@@ -25,6 +25,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
+from agent.server_process import import_beside_server
 from agent.ui.progress import ProgressView
 
 if TYPE_CHECKING:
@@ -212,8 +213,9 @@ class Repl:
 
     async def _open(self, drawn: asyncio.Event) -> Session:
         await drawn.wait()
-        # The import runs in a thread so the prompt stays responsive while strands and boto3 load.
-        app = await asyncio.to_thread(importlib.import_module, "agent.app")
+        # The import runs in a thread so the prompt stays responsive while strands and boto3 load,
+        # and the bundled server starts meanwhile.
+        app, bundled = await import_beside_server(self._settings, "agent.app")
         human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
         from agent.ui.forms import ElicitationForm
         from agent.ui.review import SamplingReview
@@ -226,6 +228,7 @@ class Repl:
             progress=self._progress,
             transcript=self._transcript,
             notify=self._printer.line,
+            bundled=bundled,
         )
         return self._session
 
