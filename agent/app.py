@@ -247,8 +247,12 @@ async def open_session(
     def agent_model() -> ModelSettings:
         return session.model_settings if session is not None else settings.model
 
-    # A playback script answers sampling too (its "sampling" list), as the contract says.
-    playback = model if isinstance(model, PlaybackModel) else None
+    def playback() -> PlaybackModel | None:
+        # A playback script answers sampling too (its "sampling" list), as the contract says;
+        # after /model the current agent model's script does.
+        current = session.agent.model if session is not None else model
+        return current if isinstance(current, PlaybackModel) else None
+
     sampler = Sampler(settings.sampling, agent_model, review, transcript, notify, playback=playback)
     bridge = McpBridge(
         target.name,

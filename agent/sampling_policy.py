@@ -40,7 +40,7 @@ class Sampler:
         review: SamplingReview | None,
         transcript: Transcript,
         notify: Callable[[str], None],
-        playback: PlaybackModel | None = None,
+        playback: Callable[[], PlaybackModel | None] = lambda: None,
     ) -> None:
         """Args:
         settings: Policy, caps, hint map and rate limit.
@@ -48,7 +48,8 @@ class Sampler:
         review: The terminal review for policy `ask`; None where there is no terminal.
         transcript: Where sampling_request and sampling_response events go.
         notify: Shows one line to the user.
-        playback: The playback model answering instead of a real one, in scripted runs.
+        playback: The playback model answering instead of a real one, in scripted runs; read at each
+            request, since /model can switch to another playback file (or away from playback).
         """
         self._settings = settings
         self._model = model
@@ -100,7 +101,7 @@ class Sampler:
             if not decision.approved:
                 return self._rejected(server, request)
             request = replace(request, system_prompt=decision.system_prompt, messages=decision.messages)
-        answer = await answer_sampling(request, self._settings, self._model(), playback=self._playback)
+        answer = await answer_sampling(request, self._settings, self._model(), playback=self._playback())
         text = answer.text
         if policy == "ask":
             reviewed = await self._review.review_response(server, text, answer.model)
@@ -123,8 +124,9 @@ class Sampler:
         return _user_rejected()
 
     def _playback_or_chosen(self, request: SamplingRequest) -> str:
-        if self._playback is not None:
-            return self._playback.get_config()["model_id"]
+        playback = self._playback()
+        if playback is not None:
+            return playback.get_config()["model_id"]
         try:
             return choose_model(request, self._settings, self._model()).spec
         except ConfigError:  # the name is only for the transcript; a bad hint map must not matter here

@@ -121,7 +121,7 @@ async def _review(session: PromptSession, fields: list[Field], answers: dict[str
         shown = display_value(field, answers[field.name]) if field.name in answers else "(left out)"
         _say(session, f"  {field.title}: {shown}")
     text = await session.prompt_async(
-        "[s]end / [e]dit / [d]ecline / [c]ancel > ",
+        "[s]end (Enter) / [e]dit / [d]ecline / [c]ancel > ",
         default="",
         validator=_ChoiceValidator(),
     )
@@ -173,6 +173,8 @@ class _ChoiceValidator(Validator):
 
 def _read_choice(text: str) -> str | None:
     word = text.strip().lower()
+    if not word:
+        return "send"  # Enter alone sends: reviewing a one-field answer should cost one key
     return REVIEW_CHOICES.get(word) or (word if word in REVIEW_CHOICES.values() else None)
 
 

@@ -94,7 +94,7 @@ class Harness:
             policy=policy, model=None, max_tokens_cap=500, rate_limit_per_minute=rate_limit, hint_map={}
         )
         playback = PlaybackModel([], [TIPS] if sampling is None else sampling, source="bridge-test.json")
-        return Sampler(settings, lambda: PLAYBACK_MODEL, review, self.transcript, self.notes.append, playback)
+        return Sampler(settings, lambda: PLAYBACK_MODEL, review, self.transcript, self.notes.append, lambda: playback)
 
     def bridge(self, target: Any, human: Human, *, mode: str = "auto", sampler: Sampler | None = None, **kwargs: Any) -> McpBridge:
         url, transport = (target.url, target.transport) if isinstance(target, Target) else ("memory://test", target)

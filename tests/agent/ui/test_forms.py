@@ -202,6 +202,15 @@ async def test_review_rejects_unknown_choices(pipe, form, screen):
     assert (await task).action == "accept"
 
 
+async def test_enter_alone_at_review_sends(pipe, form, screen):
+    pipe.send_text("Kyoto\r2\r\r\r")
+
+    outcome = await form.ask("travel-planner", "Where to?", TRIP_SCHEMA)
+
+    assert outcome == ElicitationOutcome("accept", {"destination": "Kyoto", "nights": 2})
+    assert "[s]end (Enter)" in visible(screen)
+
+
 async def test_unsupported_schema_is_declined_with_an_explanation(pipe, form, screen):
     schema = {"type": "object", "properties": {"where": {"type": "object"}}}
 
