@@ -313,6 +313,8 @@ class McpTool(AgentTool):
             self._bridge._notify(str(error))
             yield ToolResultEvent(_tool_result(tool_use["toolUseId"], "error", str(error)))
             return
+        if result.structured_content is not None:
+            self._bridge._transcript.tool_structured(self._tool.name, result.structured_content)
         status = "error" if result.is_error else "success"
         yield ToolResultEvent(_tool_result(tool_use["toolUseId"], status, result_text(result)))
 

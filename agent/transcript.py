@@ -76,6 +76,10 @@ class Transcript:
     def tool_result(self, name: str, status: str, text: str) -> None:
         self._write("tool_result", name=name, status=status, text=text)
 
+    def tool_structured(self, name: str, content: dict[str, Any]) -> None:
+        """A tool's structured result (e.g. plan_trip's supplied/elicited fields), which the model never sees."""
+        self._write("tool_structured", name=name, content=_redact(content))
+
     def elicitation_request(self, server: str, message: str, schema: dict[str, Any]) -> None:
         self._write("elicitation_request", server=server, message=message, schema=schema)
 
