@@ -33,11 +33,14 @@ class BundledServer:
         self.url = url
 
     @classmethod
-    async def start(cls, *, db: Path | None = None, timeout: float = START_TIMEOUT_S) -> BundledServer:
+    async def start(
+        cls, *, db: Path | None = None, config: Path | None = None, timeout: float = START_TIMEOUT_S
+    ) -> BundledServer:
         """Start trip-server with the agent's interpreter and wait for its `listening on` line.
 
         Args:
             db: The SQLite file; None leaves the server's default under the user's data directory.
+            config: A trip-server settings file ([trip_server] table), e.g. to pick elicitation_style.
             timeout: Seconds to wait for the server to accept connections.
 
         Returns:
@@ -49,6 +52,8 @@ class BundledServer:
         command = [sys.executable, "-m", "mcp_server.cli", "--port", "0"]
         if db is not None:
             command += ["--db", str(db)]
+        if config is not None:
+            command += ["--config", str(config)]
         # stderr goes to a file, not a pipe: nobody reads it while the server runs, and a full
         # pipe would block the server's logging.
         stderr_file = tempfile.NamedTemporaryFile(prefix="trip-server-", suffix=".log")
