@@ -42,7 +42,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="A travel-planning assistant for domestic trips in Japan.")
+    parser = _Parser(
+        prog=PROG,
+        description="A travel-planning assistant for domestic trips in Japan.",
+        epilog=f"Also: `{PROG} eval SCENARIO...` runs scenario files; `{PROG} replay TRANSCRIPT` re-renders a transcript.",
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings (over configs/default.toml)")
     parser.add_argument("--model", metavar="SPEC", help="bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE")
     where = parser.add_mutually_exclusive_group()
@@ -72,7 +76,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+SUBCOMMANDS = {"eval": "agent.eval.cli", "replay": "agent.replay"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Subcommands are a first word the plain command never takes (it has no positional arguments).
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
     try:
         args = parse_args(argv)
     except UsageError as error:
