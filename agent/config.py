@@ -15,10 +15,12 @@ from agent.errors import ConfigError
 # (`make run`) and pyproject ships no agent package data, so they are not a package resource.
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 
-PROVIDER_NAMES = ("bedrock", "anthropic", "openai", "ollama", "local", "playback")
+PROVIDER_NAMES = ("auto", "bedrock", "anthropic", "openai", "ollama", "local", "playback")
+# Providers named by a bare word in a SPEC: they keep the configured model_id (auto may need it).
+_BARE_PROVIDERS = ("auto", "local")
 SAMPLING_POLICIES = ("auto", "ask", "deny")
 VALID_SPECS = (
-    "bedrock:MODEL_ID, anthropic:MODEL_ID, openai:MODEL_ID, ollama:MODEL_ID, local, playback:FILE, "
+    "auto, bedrock:MODEL_ID, anthropic:MODEL_ID, openai:MODEL_ID, ollama:MODEL_ID, local, playback:FILE, "
     "or a bare Bedrock model id"
 )
 
@@ -27,7 +29,11 @@ SamplingPolicy = Literal["auto", "ask", "deny"]
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """One model to create. For `playback`, model_id is the playback file; for `local` it is empty."""
+    """One model to create.
+
+    model_id is the provider's model id; for `playback` the file to replay; `local` ignores it and
+    runs `gguf` (empty: the bundled SmolLM2); `auto` uses model_id for Bedrock, else `gguf`.
+    """
 
     provider: str
     model_id: str
@@ -35,11 +41,12 @@ class ModelSettings:
     max_tokens: int
     temperature: float
     stop_sequences: tuple[str, ...] = ()
+    gguf: str = ""
 
     @property
     def spec(self) -> str:
         """The SPEC form of this model, as the user would write it."""
-        return self.provider if self.provider == "local" else f"{self.provider}:{self.model_id}"
+        return self.provider if self.provider in _BARE_PROVIDERS else f"{self.provider}:{self.model_id}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "model.region": str,
     "model.max_tokens": int,
     "model.temperature": (int, float),
+    "model.gguf": str,
     "sampling.policy": str,
     "sampling.model": str,
     "sampling.max_tokens_cap": int,
@@ -117,7 +125,7 @@ def _key(name: str) -> Setter:
 
 def _model_spec(value: str) -> dict[str, Any]:
     provider, model_id = parse_model_spec(value)
-    return {"model.provider": provider, "model.model_id": model_id}
+    return {"model.provider": provider, **({"model.model_id": model_id} if model_id else {})}
 
 
 # Environment variables and the keys they set, strongest first where two set the same key.
@@ -147,19 +155,20 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
     """Split a --model SPEC into (provider, model_id).
 
     Args:
-        spec: `bedrock:ID`, `anthropic:ID`, `openai:ID`, `ollama:ID`, `local`, `playback:FILE` or a bare Bedrock id.
+        spec: `auto`, `bedrock:ID`, `anthropic:ID`, `openai:ID`, `ollama:ID`, `local`, `playback:FILE` or a
+            bare Bedrock id.
 
     Returns:
-        The provider name and model id (the file for playback, "" for local).
+        The provider name and model id (the file for playback, "" for auto and local).
 
     Raises:
         ConfigError: The spec is empty, names an unknown provider or lacks its id.
     """
     spec = spec.strip()
-    if spec == "local":
-        return "local", ""
+    if spec in _BARE_PROVIDERS:
+        return spec, ""
     provider, sep, model_id = spec.partition(":")
-    if sep and provider in PROVIDER_NAMES and provider != "local":
+    if sep and provider in PROVIDER_NAMES and provider not in _BARE_PROVIDERS:
         if not model_id:
             raise ConfigError(
                 f"model spec {spec!r} has no model id after '{provider}:'", hint=f"use one of: {VALID_SPECS}"
@@ -273,6 +282,7 @@ def load_settings(*, config_file: Path | None, env: Mapping[str, str], flags: Ma
         region=values["model.region"],
         max_tokens=values["model.max_tokens"],
         temperature=float(values["model.temperature"]),
+        gguf=values.get("model.gguf", ""),
     )
     return AgentSettings(
         model=model,
@@ -310,7 +320,9 @@ def model_from_spec(spec: str, base: ModelSettings) -> ModelSettings:
         ConfigError: The spec is invalid.
     """
     provider, model_id = parse_model_spec(spec)
-    return ModelSettings(provider, model_id, base.region, base.max_tokens, base.temperature)
+    # auto and local name no model id: keep the base's, which auto needs when it picks Bedrock.
+    model_id = model_id or base.model_id
+    return ModelSettings(provider, model_id, base.region, base.max_tokens, base.temperature, gguf=base.gguf)
 
 
 def _path(value: str | None) -> Path | None:

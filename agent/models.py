@@ -1,7 +1,7 @@
 """Provider registry: a SPEC's provider name -> a factory building the Strands model.
 
 Each factory imports its provider inside itself, so a provider's optional package (anthropic,
-openai, ollama) is imported only when that provider is chosen.
+openai, ollama, llama_cpp) is imported only when that provider is chosen.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,54 @@ def _ollama(settings: ModelSettings) -> Model:
 
 
 def _local(settings: ModelSettings) -> Model:
-    raise ConfigError("the local model is not available in this build", hint="use --model bedrock:… or playback:FILE")
+    from agent.providers.local import LocalModel, weights_path
+
+    return LocalModel(
+        weights_path(settings.gguf),
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        stop_sequences=settings.stop_sequences,
+    )
+
+
+# How botocore found the credentials (Credentials.method) -> the words the banner shows.
+_CREDENTIAL_SOURCES = {
+    "env": "AWS credentials from the environment",
+    "shared-credentials-file": "AWS credentials from the shared credentials file",
+    "config-file": "AWS credentials from the AWS config file",
+    "assume-role": "an assumed role from the AWS config file",
+    "sso": "AWS SSO credentials",
+    "iam-role": "the instance's IAM role",
+    "container-role": "the container's IAM role",
+}
+
+
+def resolve_auto(settings: ModelSettings) -> tuple[ModelSettings, str]:
+    """Choose the model behind the `auto` provider: Bedrock when AWS credentials resolve, else `local`.
+
+    Only botocore's credential chain runs (environment, files, SSO cache, and the instance or
+    container role); nothing is sent to Bedrock, so expired credentials still choose Bedrock and
+    fail on the first request with a hint to pass --model local.
+
+    Args:
+        settings: Settings whose provider may be `auto`; any other provider is returned unchanged.
+
+    Returns:
+        The settings with a concrete provider, and why it was chosen (for the REPL banner).
+    """
+    if settings.provider != "auto":
+        return settings, f"{settings.provider} chosen in the settings"
+    import botocore.session
+
+    credentials = botocore.session.Session().get_credentials()
+    if credentials is None:
+        return replace(settings, provider="local"), "no AWS credentials found"
+    reason = _CREDENTIAL_SOURCES.get(credentials.method, f"AWS credentials ({credentials.method})")
+    return replace(settings, provider="bedrock"), reason
+
+
+def _auto(settings: ModelSettings) -> Model:
+    return create_model(resolve_auto(settings)[0])
 
 
 def _playback(settings: ModelSettings) -> Model:
@@ -99,6 +147,7 @@ PROVIDERS: dict[str, Callable[[ModelSettings], Model]] = {
     "ollama": _ollama,
     "local": _local,
     "playback": _playback,
+    "auto": _auto,
 }
 
 

@@ -21,7 +21,8 @@ def test_defaults_come_from_configs_default_toml():
     tru = load_settings(config_file=None, env={}, flags={})
 
     assert DEFAULT_CONFIG.name == "default.toml"
-    assert (tru.model.provider, tru.model.model_id, tru.model.region) == ("bedrock", HAIKU, "us-east-1")
+    assert (tru.model.provider, tru.model.model_id, tru.model.region) == ("auto", HAIKU, "us-east-1")
+    assert tru.model.gguf == ""
     assert tru.sampling.policy == "auto"
     assert tru.sampling.model is None
     assert tru.sampling.hint_map["claude-sonnet"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -33,7 +34,7 @@ def test_defaults_come_from_configs_default_toml():
 @pytest.mark.parametrize(
     ("use_file", "env", "flags", "exp_model", "exp_policy"),
     [
-        (False, {}, {}, f"bedrock:{HAIKU}", "auto"),
+        (False, {}, {}, "auto", "auto"),
         (True, {}, {}, "bedrock:from-file.model-v1:0", "ask"),
         (True, {"TRIP_AGENT_MODEL": "ollama:qwen3", "TRIP_AGENT_SAMPLING": "deny"}, {}, "ollama:qwen3", "deny"),
         (
@@ -48,7 +49,9 @@ def test_defaults_come_from_configs_default_toml():
     ids=["default", "config-over-default", "env-over-config", "flag-over-env", "unset-flags-ignored"],
 )
 def test_precedence_flag_over_env_over_config_over_default(tmp_path, use_file, env, flags, exp_model, exp_policy):
-    config_file = write(tmp_path, '[model]\nmodel_id = "from-file.model-v1:0"\n[sampling]\npolicy = "ask"\n')
+    config_file = write(
+        tmp_path, '[model]\nprovider = "bedrock"\nmodel_id = "from-file.model-v1:0"\n[sampling]\npolicy = "ask"\n'
+    )
 
     tru = load_settings(config_file=config_file if use_file else None, env=env, flags=flags)
 
@@ -106,6 +109,7 @@ def test_sampling_model_spec_inherits_region_and_limits(tmp_path):
         ("openai:gpt-5", ("openai", "gpt-5")),
         ("ollama:qwen3:8b", ("ollama", "qwen3:8b")),
         ("local", ("local", "")),
+        ("auto", ("auto", "")),
         ("playback:/tmp/script.json", ("playback", "/tmp/script.json")),
         (HAIKU, ("bedrock", HAIKU)),
         (PROFILE_ARN, ("bedrock", PROFILE_ARN)),
@@ -122,6 +126,13 @@ def test_bad_spec_lists_the_valid_forms(spec):
 
     assert "playback:FILE" in caught.value.hint
     assert "bedrock:MODEL_ID" in str(caught.value)
+
+
+@pytest.mark.parametrize("spec", ["auto", "local"])
+def test_bare_provider_spec_keeps_the_configured_model_id(spec):
+    tru = load_settings(config_file=None, env={}, flags={"model": spec})
+
+    assert (tru.model.provider, tru.model.model_id, tru.model.spec) == (spec, HAIKU, spec)
 
 
 def test_bad_spec_in_environment_is_a_config_error():

@@ -26,7 +26,7 @@ def test_choosing_bedrock_imports_no_other_provider():
         from agent.models import create_model
         create_model(ModelSettings("bedrock", "anthropic.x-v1:0", "us-east-1", 10, 0.0))
         optional = ("anthropic", "openai", "ollama")
-        optional += tuple(f"strands.models.{name}" for name in optional)
+        optional += tuple(f"strands.models.{name}" for name in optional) + ("llama_cpp", "agent.providers.local")
         print([name for name in optional if name in sys.modules])
         """
     )
@@ -50,13 +50,6 @@ def test_missing_optional_package_names_the_pip_install(provider):
         create_model(ModelSettings(provider, "some-model", "us-east-1", 10, 0.0))
 
     assert caught.value.hint == f"pip install 'strands-agents[{provider}]'"
-
-
-def test_local_is_not_in_this_build():
-    with pytest.raises(ConfigError, match="local model is not available") as caught:
-        create_model(ModelSettings("local", "", "us-east-1", 10, 0.0))
-
-    assert "playback:FILE" in caught.value.hint
 
 
 def test_playback_provider_loads_the_file(tmp_path):
