@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from strands import Agent
 from strands.models.model import Model
 
-from agent.agentcore import bearer_headers, invocation_url
+from agent.agentcore import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
 from agent.bridge import McpBridge
 from agent.config import AgentSettings, ModelSettings, model_from_spec
 from agent.errors import explain_model_error
@@ -60,11 +60,12 @@ class TurnResult:
 
 @dataclass(frozen=True)
 class ServerTarget:
-    """Where the MCP server is: name shown to the user, url, and headers to send."""
+    """Where the MCP server is: name shown to the user, url, headers and bearer token to send."""
 
     name: str
     url: str | None
     headers: dict[str, str] | None = None
+    token: BearerToken | None = None
 
     @property
     def bundled(self) -> bool:
@@ -75,15 +76,20 @@ def resolve_server(settings: AgentSettings, env: Mapping[str, str]) -> ServerTar
     """Pick the server from the settings; url None means "start the bundled trip-server".
 
     Raises:
-        ConfigError: The AgentCore ARN is malformed or no bearer token is available.
+        ConfigError: The AgentCore ARN is malformed, no bearer token is available for it, or
+            the token command failed.
     """
     server = settings.server
     if server.agentcore_arn:
         url = invocation_url(server.agentcore_arn, server.region, server.qualifier)
         name = "agentcore:" + server.agentcore_arn.rsplit("/", 1)[-1]
-        return ServerTarget(name, url, bearer_headers(env, server.token_command))
+        # One runtime session id per agent session: the platform keeps it on one microVM.
+        return ServerTarget(name, url, platform_session_headers(), BearerToken.resolve(env, server.token_command))
     if server.url:
-        return ServerTarget(urlparse(server.url).netloc or server.url, server.url)
+        # A self-hosted trip-server may sit behind the same kind of authorizer; without a token, none is sent.
+        wants_token = bool(env.get(TOKEN_ENV, "").strip() or server.token_command)
+        token = BearerToken.resolve(env, server.token_command) if wants_token else None
+        return ServerTarget(urlparse(server.url).netloc or server.url, server.url, token=token)
     return ServerTarget(BUNDLED_SERVER_NAME, None)
 
 
@@ -263,6 +269,7 @@ async def open_session(
         transcript=transcript,
         notify=notify,
         headers=target.headers,
+        token=target.token,
     )
     try:
         await bridge.start()

@@ -8,10 +8,11 @@ revisions, and runs on the caller's loop; `tool_provider()` hands its tools to S
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 import httpx2
@@ -27,7 +28,8 @@ from strands.tools.tool_provider import ToolProvider
 from strands.types.events import ToolResultEvent
 from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, ToolUse
 
-from agent.errors import TripAgentError
+from agent.agentcore import TOKEN_ENV, BearerToken
+from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
 from agent.sampling_policy import USER_REJECTED, Sampler
 from agent.transcript import Transcript
@@ -68,6 +70,62 @@ class _FormElicitationSession(ClientSession):
         return capabilities.model_copy(update={"elicitation": form_only})
 
 
+class _BearerAuth(httpx2.Auth):
+    """Sends the bearer token; on a 401 runs the token command once for a fresh token and resends.
+
+    Resending the one refused HTTP request, not the whole tool call, keeps what the call already
+    did: a question answered on 2026-07-28 (its sealed requestState), a legacy session with its
+    pending elicitation. A 401 means the server ran nothing, so the resend cannot do anything twice.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, token: BearerToken, on_refresh: Callable[[], None]) -> None:
+        self._token = token
+        self._on_refresh = on_refresh
+        self._refreshes = 0
+        # Once per operation: after one refresh that the server has not yet accepted, a 401 is final
+        # (auto mode's fallback to `initialize` would otherwise run the command a second time).
+        self._refreshed = False
+        self._lock = asyncio.Lock()
+        self.rejected = False  # the last answer was a 401 that a fresh token did not cure
+        self.refresh_error: ConfigError | None = None
+
+    @property
+    def refreshable(self) -> bool:
+        return self._token.refreshable
+
+    def new_operation(self) -> None:
+        """Allow one refresh again: a new operation may meet a token that has expired since."""
+        self._refreshed = False
+
+    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        sent_with = self._refreshes
+        request.headers["Authorization"] = self._token.authorization
+        response = yield request
+        if response.status_code != 401:
+            self.rejected, self.refresh_error, self._refreshed = False, None, False
+            return
+        async with self._lock:
+            if sent_with == self._refreshes:  # requests refused together share one refresh
+                if not self._token.refreshable or self._refreshed:
+                    self.rejected = True
+                    return
+                self._refreshed = True
+                try:
+                    await asyncio.to_thread(self._token.refresh)
+                except ConfigError as error:
+                    self.rejected, self.refresh_error = True, error
+                    return
+                self._refreshes += 1
+                self._on_refresh()
+        request.headers["Authorization"] = self._token.authorization
+        response = yield request
+        self.rejected = response.status_code == 401
+        if not self.rejected:
+            self.refresh_error, self._refreshed = None, False
+
+
 class McpBridge:
     """The connection to one MCP server and every callback it needs from the agent."""
 
@@ -82,6 +140,7 @@ class McpBridge:
         transcript: Transcript,
         notify: Callable[[str], None],
         headers: dict[str, str] | None = None,
+        token: BearerToken | None = None,
         mode: Mode = "auto",
         transport: Any = None,
     ) -> None:
@@ -93,7 +152,8 @@ class McpBridge:
         progress: Shows progress notifications.
         transcript: Records elicitation and progress events.
         notify: Shows one line to the user.
-        headers: Extra HTTP headers (e.g. Authorization for AgentCore).
+        headers: Extra HTTP headers (e.g. AgentCore's runtime session id).
+        token: The bearer token to send; one from a token command is refreshed once on a 401.
         mode: "auto" negotiates 2026-07-28 and falls back to legacy; "legacy" forces 2025-11-25.
         transport: A fastmcp transport or in-process FastMCP server to use instead of `url`.
 
@@ -110,6 +170,7 @@ class McpBridge:
         self._transcript = transcript
         self._notify = notify
         self._headers = headers or {}
+        self._auth = _BearerAuth(token, self._token_refreshed) if token is not None else None
         self._mode = mode
         self._transport = transport
         self._client: Client | None = None
@@ -125,6 +186,8 @@ class McpBridge:
         Raises:
             TripAgentError: The server cannot be reached or refuses the connection.
         """
+        if self._auth is not None:
+            self._auth.new_operation()
         await self._connect()
         self._tools = await self.list_tools()
 
@@ -176,6 +239,9 @@ class McpBridge:
         try:
             await client.__aenter__()
         except Exception as error:
+            refused = self._auth_failure()
+            if refused is not None:
+                raise refused from error
             raise TripAgentError(
                 f"cannot reach the MCP server at {self.url} ({_short(error)})",
                 hint="start it with `trip-server` or pass --server URL",
@@ -185,7 +251,7 @@ class McpBridge:
 
     def _new_client(self) -> Client:
         target = self._transport or StreamableHttpTransport(
-            self.url, headers=self._headers, httpx_client_factory=http_client
+            self.url, headers=self._headers, auth=self._auth, httpx_client_factory=http_client
         )
         client = Client(
             target,
@@ -201,24 +267,52 @@ class McpBridge:
     async def _with_session(self, what: str, operation: Callable[[Client], Awaitable[Any]]) -> Any:
         """Run `operation`; on an expired legacy session, reconnect once and run it again.
 
+        A legacy session ends when the server restarts or expires it; the server ran nothing of
+        the refused request, so running it again on a new session cannot do anything twice.
+
         Raises:
-            TripAgentError: Not connected, or the request failed (also after reconnecting).
+            TripAgentError: Not connected, the server refused the token, or the request failed
+                (also after reconnecting).
         """
         if self._client is None:
             raise TripAgentError(f"not connected to {self.name}", hint="start the bridge first")
+        if self._auth is not None:
+            self._auth.new_operation()
         try:
             return await operation(self._client)
         except MCPError as error:
             if not self._session_expired(error):
-                raise _protocol_error(self.name, what, error) from error
+                raise self._failure(what, error) from error
         await _close(self._client)
         self._client = None
         await self._connect()
-        self._notify(f"{self.name}: session expired; reconnected")
+        self._notify(f"{self.name}: the server restarted or ended our session; reconnected, the conversation goes on")
         try:
             return await operation(self._client)
         except MCPError as error:
-            raise _protocol_error(self.name, what, error) from error
+            raise self._failure(what, error) from error
+
+    def _failure(self, what: str, error: MCPError) -> TripAgentError:
+        # A 401 reaches us as INTERNAL_ERROR "Server returned an error response" (mcp drops the
+        # status), so the auth flow, which saw the status, says whether the token was the cause.
+        return self._auth_failure() or _protocol_error(self.name, what, error)
+
+    def _auth_failure(self) -> TripAgentError | None:
+        if self._auth is None or not self._auth.rejected:
+            return None
+        if self._auth.refresh_error is not None:
+            error = self._auth.refresh_error
+            return TripAgentError(f"{self.name}: the server rejected the token (401) and {error.message}", hint=error.hint)
+        hint = (
+            "check what the token command prints (a current access token) and the runtime's allowed clients"
+            if self._auth.refreshable
+            else f"export a fresh {TOKEN_ENV}, or check the runtime's allowed clients"
+        )
+        return TripAgentError(f"{self.name}: the server rejected the token (401)", hint=hint)
+
+    def _token_refreshed(self) -> None:
+        logger.info("server=<%s> | token refreshed after 401", self.name)
+        self._notify(f"{self.name}: token refreshed after 401")
 
     def _session_expired(self, error: MCPError) -> bool:
         # A 404 on a legacy session arrives as INVALID_REQUEST whose text names the session

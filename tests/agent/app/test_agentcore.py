@@ -1,6 +1,6 @@
 import pytest
 
-from agent.agentcore import bearer_headers, invocation_url
+from agent.agentcore import SESSION_HEADER, BearerToken, invocation_url, platform_session_headers
 from agent.errors import ConfigError
 
 ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/trip_server-abc123"
@@ -30,12 +30,14 @@ def test_a_non_runtime_arn_is_refused_with_a_fix(arn):
 
 
 def test_bearer_token_comes_from_the_environment():
-    assert bearer_headers({"BEARER_TOKEN": "abc.def"}) == {"Authorization": "Bearer abc.def"}
+    token = BearerToken.resolve({"BEARER_TOKEN": "abc.def"}, "never-run")
+    assert token.authorization == "Bearer abc.def"
+    assert not token.refreshable
 
 
 def test_missing_bearer_token_names_the_variable():
     with pytest.raises(ConfigError) as caught:
-        bearer_headers({})
+        BearerToken.resolve({})
     assert "BEARER_TOKEN" in caught.value.message and "export BEARER_TOKEN" in caught.value.hint
 
 
@@ -43,4 +45,21 @@ def test_token_command_is_used_when_the_variable_is_unset(tmp_path):
     script = tmp_path / "token.sh"
     script.write_text("#!/bin/sh\necho ' jwt-from-command '\n")
     script.chmod(0o755)
-    assert bearer_headers({}, str(script)) == {"Authorization": "Bearer jwt-from-command"}
+    token = BearerToken.resolve({}, str(script))
+    assert token.authorization == "Bearer jwt-from-command"
+    assert token.refreshable and "jwt-from-command" not in repr(token)
+
+
+@pytest.mark.parametrize(("body", "exp_message"), [("exit 3", "failed"), ("true", "printed no token")])
+def test_a_failing_token_command_is_a_clear_error(tmp_path, body, exp_message):
+    script = tmp_path / "token.sh"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    with pytest.raises(ConfigError) as caught:
+        BearerToken.resolve({}, str(script))
+    assert exp_message in caught.value.message and "export BEARER_TOKEN" in caught.value.hint
+
+
+def test_platform_session_id_is_long_enough_and_new_per_session():
+    first, second = platform_session_headers()[SESSION_HEADER], platform_session_headers()[SESSION_HEADER]
+    assert len(first) >= 33 and first != second

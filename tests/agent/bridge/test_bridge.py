@@ -290,7 +290,7 @@ async def test_expired_legacy_session_is_reinitialised_once(http_server, harness
     finally:
         await bridge.stop()
     assert "Kyoto" in result.content[0].text
-    assert harness.notes == ["travel-planner: session expired; reconnected"]
+    assert harness.notes == ["travel-planner: the server restarted or ended our session; reconnected, the conversation goes on"]
 
 
 async def test_unreachable_server_is_one_clear_error(harness):
