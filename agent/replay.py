@@ -83,8 +83,10 @@ def replay(events: list[dict[str, Any]], out: TextIO, *, speed: float | None = N
 
 
 def main(argv: Sequence[str]) -> int:
-    """Returns:
-    0 when the transcript was replayed; 2 when the flags or the file are wrong.
+    """Replay the transcript named in `argv` on stdout.
+
+    Returns:
+        0 when the transcript was replayed; 2 when the flags or the file are wrong.
     """
     parser = _Parser(prog=PROG, description="Re-render a saved --transcript with its timings.")
     parser.add_argument("transcript", type=Path, metavar="TRANSCRIPT", help="a JSON Lines transcript")

@@ -44,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Returns:
-    0 when every run met its expectations, 1 when one did not, 2 for a usage or scenario error.
+    """Run the scenarios, print the table, write summary.json and report.html in --out.
+
+    Returns:
+        0 when every run met its expectations, 1 when one did not, 2 for a usage or scenario error.
     """
     try:
         args = build_parser().parse_args(argv)

@@ -6,11 +6,17 @@ An answers list with the form checks on is the CLI's own ScriptedHuman (agent.hu
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from agent.elicitation_schema import Field, SchemaError, parse_schema, single_answer_field
 from agent.human import Human, ScriptedHuman
 from agent.ui.forms import ElicitationOutcome
+
+
+class ScenarioHuman(Human, Protocol):
+    """A human whose `errors` list the answers that could not be given (a failed run)."""
+
+    errors: list[str]
 
 
 class PolicyHuman:
@@ -73,8 +79,8 @@ class UncheckedHuman:
         return ElicitationOutcome("accept", {field.name: answer})
 
 
-def scenario_human(answers: list[Any] | None, policy: str | None, *, check: bool, source: str) -> Human:
-    """The human a scenario describes; each has an `errors` list.
+def scenario_human(answers: list[Any] | None, policy: str | None, *, check: bool, source: str) -> ScenarioHuman:
+    """The human a scenario describes.
 
     Raises:
         ConfigError: The answers list is malformed.

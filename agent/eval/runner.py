@@ -17,7 +17,7 @@ from typing import Any
 from agent.app import open_session
 from agent.config import AgentSettings, load_settings
 from agent.errors import ConfigError, TripAgentError
-from agent.eval.humans import scenario_human
+from agent.eval.humans import ScenarioHuman, scenario_human
 from agent.eval.scenario import Scenario
 from agent.eval.summary import summarize
 from agent.server_process import BundledServer
@@ -93,7 +93,6 @@ async def run(plan: RunPlan) -> dict[str, Any]:
     folder = run_dir_name(plan, label)
     folder.mkdir(parents=True, exist_ok=True)
     transcript = Transcript.open(folder / "transcript.jsonl")
-    failures: list[str] = []
     tokens: dict[str, int] | None = None
     with tempfile.TemporaryDirectory(prefix="trip-eval-") as scratch:
         db = Path(scratch) / "trips.db"
@@ -106,8 +105,7 @@ async def run(plan: RunPlan) -> dict[str, Any]:
         bookings = _confirmed_bookings(db)
     events = [json.loads(line) for line in (folder / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
     stats = summarize(events, tokens=tokens, bookings=bookings)
-    failures += scenario.expect.failures(stats)
-    failures += [f"answers: {error}" for error in human.errors]  # type: ignore[attr-defined]
+    failures = scenario.expect.failures(stats) + [f"answers: {error}" for error in human.errors]
     summary = {
         "scenario": scenario.name,
         "model": label,
@@ -122,7 +120,7 @@ async def run(plan: RunPlan) -> dict[str, Any]:
 
 
 async def _converse(
-    settings: AgentSettings, scenario: Scenario, human: Any, transcript: Transcript, db: Path, server_config: Path | None
+    settings: AgentSettings, scenario: Scenario, human: ScenarioHuman, transcript: Transcript, db: Path, server_config: Path | None
 ) -> dict[str, int]:
     """Every user turn, stopping at the first failed one; returns the model's accumulated token usage.
 
