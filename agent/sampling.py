@@ -71,13 +71,26 @@ def choose_model(request: SamplingRequest, settings: SamplingSettings, default_m
     )
     spec = next(matches, None)
     if spec is not None:
-        chosen = model_from_spec(spec, base)
+        chosen = _hinted(model_from_spec(spec, base), base)
     return replace(
         chosen,
         max_tokens=min(request.max_tokens, settings.max_tokens_cap),
         temperature=base.temperature if request.temperature is None else request.temperature,
         stop_sequences=tuple(request.stop_sequences),
     )
+
+
+def _hinted(hinted: ModelSettings, base: ModelSettings) -> ModelSettings:
+    """The hint map's model, unless following it would take an offline agent online.
+
+    Under `auto` a Bedrock hint stays `auto` (Bedrock when credentials resolve, else local); an agent
+    running `local` keeps its own model for hints naming another provider.
+    """
+    if base.provider == "auto" and hinted.provider == "bedrock":
+        return replace(hinted, provider="auto")
+    if base.provider == "local" and hinted.provider != "local":
+        return base
+    return hinted
 
 
 def truncate_at_stop(text: str, stop_sequences: tuple[str, ...]) -> tuple[str, bool]:

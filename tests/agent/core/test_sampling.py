@@ -44,6 +44,22 @@ def test_model_choice_hint_map_then_sampling_model_then_agent_model(hints, sampl
     assert tru.spec == exp_spec
 
 
+@pytest.mark.parametrize(
+    ("agent_provider", "hints", "exp_provider", "exp_model_id"),
+    [
+        ("auto", ["claude-haiku"], "auto", HAIKU),  # Bedrock if credentials resolve, else local
+        ("local", ["claude-haiku"], "local", ""),  # an offline agent is never sent online by a hint
+        ("local", ["gpt-5"], "local", ""),
+    ],
+)
+def test_hints_never_take_an_offline_agent_online(agent_provider, hints, exp_provider, exp_model_id):
+    agent = ModelSettings(agent_provider, "", "us-west-2", 4096, 0.3)
+
+    tru = choose_model(request(model_hints=hints), sampling_settings(), agent)
+
+    assert (tru.provider, tru.model_id) == (exp_provider, exp_model_id)
+
+
 def test_hint_match_keeps_the_base_region():
     tru = choose_model(request(model_hints=["claude-haiku"]), sampling_settings(), AGENT_MODEL)
 
