@@ -204,7 +204,7 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
 def _held(keeper: SessionKeeper | None, ctx: Context) -> AbstractContextManager[None]:
     request = ctx.request_context.request if ctx.request_context is not None else None
     session_id = request.headers.get("mcp-session-id") if request is not None else None
-    return keeper.holding(session_id) if keeper is not None else nullcontext()
+    return keeper.holding(session_id, request) if keeper is not None else nullcontext()
 
 
 def _client_can(ctx: Context, capability: str) -> bool:
