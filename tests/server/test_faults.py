@@ -214,20 +214,20 @@ async def test_an_expired_session_is_404_and_a_new_session_works(tmp_path):
 
 async def test_an_answer_slower_than_the_idle_timeout_keeps_the_session(tmp_path):
     server = start_logged_server(tmp_path, tmp_path / "trips.db", "--config", idle_config(tmp_path, 1))
+
+    async def slow_human(message, response_type, params, context):
+        # A session opened after this question was asked timing out proves this session's own
+        # idle deadline (counted from its last request, the tool call) has passed too.
+        async with client(server.url, None, mode="legacy") as later:
+            await server.wait_for_log(f"Session {later.transport.get_session_id()} idle timeout", timeout=15)
+        return {"decision": "Book"}
+
     try:
-        async with client(server.url, None, mode="legacy") as idle:
-            idle_id = idle.transport.get_session_id()
-
-            async def slow_human(message, response_type, params, context):
-                # Another session, idle since before this question, timing out proves the deadline passed.
-                await server.wait_for_log(f"Session {idle_id} idle timeout", timeout=15)
-                return {"decision": "Book"}
-
-            async with client(server.url, slow_human, mode="legacy") as c:
-                result = await asyncio.wait_for(
-                    c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1}), 30
-                )
-                after = await c.call_tool("list_bookings", {})  # the session is still usable after the answer
+        async with client(server.url, slow_human, mode="legacy") as c:
+            result = await asyncio.wait_for(
+                c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1}), 30
+            )
+            after = await c.call_tool("list_bookings", {})  # the session is still usable after the answer
     finally:
         server.stop()
     assert result.structured_content["status"] == "booked"
