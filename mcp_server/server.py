@@ -13,7 +13,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt
 from starlette.applications import Starlette
 
 from mcp_server import schemas
@@ -122,8 +122,11 @@ def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
 # not rejected by argument validation before the flow can help.
 Destination = Annotated[str | None, Field(description="Destination, e.g. Kyoto or 京都 (see list_destinations)")]
 TripType = Annotated[str | None, Field(description="solo, couple, family or friends")]
-Nights = Annotated[int | str | None, Field(description="Hotel nights, 1-7")]
-Travelers = Annotated[int | str | None, Field(description="Number of travellers (solo 1, couple 2)")]
+# Strict numbers: lax int would turn `true` into 1 night before the flow could refuse it; 2.5 now
+# reaches the flow too, which asks again instead of failing the call.
+Number = StrictInt | StrictFloat | str
+Nights = Annotated[Number | None, Field(description="Hotel nights, 1-7")]
+Travelers = Annotated[Number | None, Field(description="Number of travellers (solo 1, couple 2)")]
 
 
 def _register_tools(mcp: FastMCP, services: Services) -> None:
@@ -181,7 +184,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         output_schema=schemas.PRICE,
         annotations={"title": "Price a trip", "readOnlyHint": True, "idempotentHint": True},
     )
-    def get_quote(destination: str, trip_type: str, nights: int | str, travelers: int | str) -> ToolResult:
+    def get_quote(destination: str, trip_type: str, nights: Number, travelers: Number) -> ToolResult:
         """Price a trip without booking or asking anything (for price questions)."""
         try:
             price = validate_trip(catalog, {"destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers})
