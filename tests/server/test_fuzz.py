@@ -258,10 +258,31 @@ async def plan_modern(mcp, arguments: dict[str, Any], data) -> tuple[Any, dict[s
     raise AssertionError("plan_trip did not finish within 40 rounds")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def plan_legacy(mcp, arguments: dict[str, Any], data) -> tuple[Any, dict[str, Any]]:
+    """plan_trip on a 2025-11-25 session, the elicitation handler answering with drawn values."""
+    given = {name: value for name, value in arguments.items() if value is not None}
+
+    async def answer(message, response_type, params, context):
+        question = Elicit("", message, params.requested_schema)
+        reply = data.draw(answers_to(question, wire_values), label="answer")
+        action = "cancel" if reply.action == "unsupported" else reply.action
+        if action == "accept":
+            for name in params.requested_schema["properties"]:
+                given[name] = (reply.content or {}).get(name)
+        return mcp_types.ElicitResult(action=action, content=reply.content if action == "accept" else None)
+
+    async def model(messages, params, context):
+        return data.draw(st.text(max_size=300), label="sampling text")
+
+    async with client(mcp, answer, mode="legacy", sampling=model) as c:
+        return await c.call_tool("plan_trip", arguments, raise_on_error=False), given
+
+
+@pytest.mark.parametrize("plan", [plan_modern, plan_legacy], ids=["modern", "legacy"])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(arguments=trip_arguments(scalars), data=st.data())
-def test_plan_trip_with_bad_arguments_and_answers_never_books_a_wrong_trip(fuzz_server, arguments, data):
-    kind, outcome = call_outcome(lambda: plan_modern(fuzz_server, arguments, data))
+def test_plan_trip_with_bad_arguments_and_answers_never_books_a_wrong_trip(fuzz_server, plan, arguments, data):
+    kind, outcome = call_outcome(lambda: plan(fuzz_server, arguments, data))
     if kind == "error":
         return
     result, given = outcome
@@ -274,6 +295,18 @@ def test_plan_trip_with_bad_arguments_and_answers_never_books_a_wrong_trip(fuzz_
     if status == "booked":
         booking = fuzz_server.services.store.get_booking("local", result.structured_content["reservation_id"])
         check_price(booking.price.as_dict(), expected_trip(given))
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_true_is_not_one_night_or_one_traveller(fuzz_server, mode):
+    # Found by the property test above: lax argument parsing turned `true` into 1 before the flow saw it.
+    trip = {"destination": "Kyoto", "trip_type": "solo", "nights": True, "travelers": 1}
+    async with client(fuzz_server, Human([]), mode=mode) as c:
+        quote = await c.call_tool("get_quote", trip, raise_on_error=False)
+        planned = await c.call_tool("plan_trip", trip, raise_on_error=False)
+        halves = await c.call_tool("get_quote", {**trip, "nights": 2.5}, raise_on_error=False)
+    assert quote.is_error and planned.is_error and "nights" in quote.content[0].text
+    assert halves.is_error and halves.content[0].text == "Nights must be a whole number from 1 to 7; 2.5 is not."
 
 
 # --- raw HTTP: malformed JSON-RPC, oversized bodies ------------------------------------------------
