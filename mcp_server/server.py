@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import metadata
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -90,10 +91,23 @@ def build_server(settings: ServerSettings, store: BookingStore | None = None) ->
         if settings.request_state_keys
         else RequestStateSecurity.ephemeral(ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
     )
-    mcp = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, request_state_security=security, auth=build_auth(settings))
+    mcp = FastMCP(
+        SERVER_NAME,
+        version=_version(),
+        instructions=INSTRUCTIONS,
+        request_state_security=security,
+        auth=build_auth(settings),
+    )
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
     _register_tools(mcp, services)
     return mcp
+
+
+def _version() -> str:
+    try:
+        return metadata.version("trip-agent")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
 
 
 def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:

@@ -18,6 +18,14 @@ async def test_list_destinations_and_resource_agree(server):
     assert "Kyoto (京都): transport ¥14,000/person" in listed.content[0].text
 
 
+async def test_server_names_itself_with_the_project_version(server):
+    from importlib import metadata
+
+    async with client(server, mode="legacy") as c:
+        info = c.initialize_result.server_info
+    assert (info.name, info.version) == ("travel-planner", metadata.version("trip-agent"))
+
+
 async def test_tools_declare_output_schemas(server):
     async with client(server) as c:
         tools = {tool.name: tool for tool in await c.list_tools()}
