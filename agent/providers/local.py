@@ -138,10 +138,13 @@ def _compact_parameters(schema: dict[str, Any]) -> str:
     """Parameter names with their type or allowed values, e.g. `{"nights": integer, "kind": "a"|"b"}`."""
     fields = []
     for name, prop in schema.get("properties", {}).items():
-        if "enum" in prop:
-            kind = "|".join(json.dumps(value, ensure_ascii=False) for value in prop["enum"])
+        variants = [prop, *prop.get("anyOf", [])]
+        values = [value for variant in variants for value in variant.get("enum", [])]
+        types = [variant["type"] for variant in variants if variant.get("type") not in (None, "null")]
+        if values:
+            kind = "|".join(json.dumps(value, ensure_ascii=False) for value in values)
         else:
-            kind = prop.get("type", "any") if isinstance(prop.get("type"), str) else "any"
+            kind = "|".join(types) or "any"
         fields.append(f'"{name}": {kind}')
     return "{" + ", ".join(fields) + "}"
 
@@ -408,9 +411,11 @@ class LocalModel(Model):
             if stopped():
                 break
             choice = chunk["choices"][0]
-            if choice["text"]:
-                parts.append(choice["text"])
-                emit({"contentBlockDelta": {"delta": {"text": choice["text"]}}})
+            # The model tends to open with a blank line after "message:\n"; the reply starts at its first word.
+            text = choice["text"] if parts else choice["text"].lstrip()
+            if text:
+                parts.append(text)
+                emit({"contentBlockDelta": {"delta": {"text": text}}})
             finish = choice["finish_reason"] or finish
         emit({"contentBlockStop": {}})
         usage["outputTokens"] += len(llama.tokenize("".join(parts).encode(), add_bos=False, special=False))
