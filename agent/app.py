@@ -17,13 +17,14 @@ from urllib.parse import urlparse
 
 from strands import Agent
 from strands.models.model import Model
+from strands.types.exceptions import MaxTokensReachedException
 
 from agent.agentcore import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
 from agent.bridge import McpBridge
 from agent.config import AgentSettings, ModelSettings, model_from_spec
 from agent.errors import explain_model_error
 from agent.human import Human
-from agent.models import create_model
+from agent.models import create_model, resolve_auto
 from agent.providers.playback import PlaybackModel
 from agent.sampling_policy import Sampler
 from agent.server_process import BundledServer
@@ -106,15 +107,25 @@ class Session:
         server_name: str,
         server_url: str,
         bundled: BundledServer | None,
+        model_settings: ModelSettings,
+        model_reason: str,
     ) -> None:
         self.settings = settings
         self.agent = agent
-        self.model_settings = settings.model
+        # The concrete model (`auto` resolved) and, when `auto` chose it, why.
+        self.model_settings = model_settings
+        self.model_reason = model_reason
         self.server_name = server_name
         self.server_url = server_url
         self._bridge = bridge
         self._transcript = transcript
         self._bundled = bundled
+
+    @property
+    def model_label(self) -> str:
+        """e.g. "local (no AWS credentials found)" or "bedrock:us.anthropic.claude-haiku-…"."""
+        spec = self.model_settings.spec
+        return f"{spec} ({self.model_reason})" if self.model_reason else spec
 
     async def run_turn(self, text: str, renderer: Renderer) -> TurnResult:
         """Run one user turn, streaming its events to `renderer` and the transcript.
@@ -141,6 +152,13 @@ class Session:
             del self.agent.messages[start:]
             self._transcript.error("turn cancelled by the user")
             raise
+        except MaxTokensReachedException:
+            # A reply cut at max_tokens is still a reply (Strands keeps it in the conversation): say so,
+            # as a notice rather than a failed turn.
+            notice = f"\n(reply cut off at max_tokens={self.model_settings.max_tokens})"
+            renderer.assistant_text(notice)
+            self._transcript.assistant("".join(parts) + notice)
+            return TurnResult("".join(parts) + notice)
         except Exception as error:  # every failure becomes one line for the user
             logger.debug("model=<%s> | turn failed", self.model_settings.spec, exc_info=True)
             explained = explain_model_error(error, self.model_settings)
@@ -173,9 +191,11 @@ class Session:
         Raises:
             ConfigError: The spec is invalid or the model cannot be created.
         """
-        chosen = model_from_spec(spec, self.model_settings)
+        requested = model_from_spec(spec, self.model_settings)
+        chosen, reason = resolve_auto(requested)
+        reason = reason if requested.provider == "auto" else ""
         self.agent.model = create_model(chosen)
-        self.model_settings = chosen
+        self.model_settings, self.model_reason = chosen, reason
         return chosen
 
     def reset(self) -> None:
@@ -239,7 +259,9 @@ async def open_session(
     """
     try:
         target = resolve_server(settings, env)
-        model: Model = create_model(settings.model)
+        chosen, reason = resolve_auto(settings.model)
+        reason = reason if settings.model.provider == "auto" else ""
+        model: Model = create_model(chosen)
     except BaseException:
         if bundled is not None:
             await bundled.stop()
@@ -251,7 +273,7 @@ async def open_session(
     session: Session | None = None
 
     def agent_model() -> ModelSettings:
-        return session.model_settings if session is not None else settings.model
+        return session.model_settings if session is not None else chosen
 
     def playback() -> PlaybackModel | None:
         # A playback script answers sampling too (its "sampling" list), as the contract says;
@@ -292,6 +314,8 @@ async def open_session(
         server_name=target.name,
         server_url=url,
         bundled=bundled,
+        model_settings=chosen,
+        model_reason=reason,
     )
     return session
 

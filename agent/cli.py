@@ -179,6 +179,8 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
         notify=notify,
         bundled=bundled,
     )
+    if session.model_reason:
+        notify(f"model {session.model_label}")
     status = 0
     try:
         for text in messages:

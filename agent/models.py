@@ -106,6 +106,9 @@ _CREDENTIAL_SOURCES = {
 }
 
 
+AUTO_LOCAL_MAX_TOKENS = 256
+
+
 def resolve_auto(settings: ModelSettings) -> tuple[ModelSettings, str]:
     """Choose the model behind the `auto` provider: Bedrock when AWS credentials resolve, else `local`.
 
@@ -125,7 +128,10 @@ def resolve_auto(settings: ModelSettings) -> tuple[ModelSettings, str]:
 
     credentials = botocore.session.Session().get_credentials()
     if credentials is None:
-        return replace(settings, provider="local"), "no AWS credentials found"
+        # The default max_tokens suits Claude; on a 2-core CPU the local model writes a few tokens a
+        # second, so an unbounded reply would hold the terminal for minutes.
+        local = replace(settings, provider="local", max_tokens=min(settings.max_tokens, AUTO_LOCAL_MAX_TOKENS))
+        return local, "no AWS credentials found"
     reason = _CREDENTIAL_SOURCES.get(credentials.method, f"AWS credentials ({credentials.method})")
     return replace(settings, provider="bedrock"), reason
 

@@ -181,6 +181,7 @@ class Repl:
         # otherwise delay the very drawing they are deferred for.
         prompt.app.after_render += lambda app: drawn.set()
         opening = asyncio.create_task(self._open(drawn))
+        announced = False
         try:
             while True:
                 try:
@@ -198,6 +199,9 @@ class Repl:
                     session = await opening
                 except Exception as error:
                     return self._startup_failed(error)
+                if session.model_reason and not announced:
+                    self._printer.line(f"model: {session.model_label}")  # what `auto` chose, and why
+                    announced = True
                 if command is None:
                     await self._turn(session, text)
                 else:
@@ -271,14 +275,14 @@ class Repl:
                 for name, description in await session.tools():
                     self._printer.line(f"{name:16} {description}")
             case SwitchModel(spec=None):
-                self._printer.line(f"model: {session.model_settings.spec}")
+                self._printer.line(f"model: {session.model_label}")
             case SwitchModel(spec=spec):
                 try:
-                    chosen = session.switch_model(spec)
+                    session.switch_model(spec)
                 except TripAgentError as error:
                     self._printer.line(f"error: {error}")
                 else:
-                    self._printer.line(f"model: {chosen.spec} (conversation kept)")
+                    self._printer.line(f"model: {session.model_label} (conversation kept)")
             case Reset():
                 session.reset()
                 self._printer.line("conversation cleared")
