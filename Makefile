@@ -1,5 +1,5 @@
 # Two entry points: `make run` and `make test`. Both create .venv/ and install on first use
-# (and again whenever pyproject.toml changes).
+# (and again whenever pyproject.toml or the local-model installer changes).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -9,10 +9,12 @@ PEERS_STAMP := $(PEERS)/.installed
 
 .PHONY: run test server clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install-local.sh
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	# The offline model (llama.cpp compiles once per machine, ~10 min on 2 cores; cached after).
+	scripts/install-local.sh $(VENV)
 	@touch $(STAMP)
 
 $(PEERS_STAMP):
