@@ -4,7 +4,6 @@ import asyncio
 import json
 
 import pytest
-from prompt_toolkit.input import create_pipe_input
 
 from agent.config import load_settings
 from agent.transcript import Transcript
@@ -12,13 +11,6 @@ from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, 
 from tests.agent.app.conftest import read_events
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
-
-
-@pytest.fixture
-def pipe():
-    # The context stays open for the whole test: a collected pipe makes the prompt raise EOFError.
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
 
 
 @pytest.fixture

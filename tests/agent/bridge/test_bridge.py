@@ -11,7 +11,6 @@ import httpx2
 import mcp_types
 import pytest
 from prompt_toolkit.data_structures import Size
-from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 from strands import Agent
 
@@ -27,13 +26,6 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FINISH_EDIT = "\x1b\r"  # Esc then Enter accepts a multiline prompt
 KNOWN = {"destination": "Okinawa", "trip_type": "friends", "nights": 3, "travelers": 3}
 EXP_VERSION = {"auto": "2026-07-28", "legacy": "2025-11-25"}
-
-
-@pytest.fixture
-def pipe():
-    # The context object must stay referenced for the whole test, or the pipe closes.
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import re
 
 import pytest
 from prompt_toolkit.data_structures import Size
-from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
@@ -21,13 +20,6 @@ TRIP_SCHEMA = {
     },
     "required": ["destination", "nights"],
 }
-
-
-@pytest.fixture
-def pipe():
-    # The context object must stay referenced for the whole test, or the pipe closes.
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ import re
 
 import pytest
 from prompt_toolkit.data_structures import Size
-from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from agent.ui.review import RequestDecision, ResponseDecision, SamplingReview
@@ -23,13 +22,6 @@ REQUEST = {
     "stop_sequences": ["END"],
     "model_hints": ["claude-sonnet"],
 }
-
-
-@pytest.fixture
-def pipe():
-    # The context object must stay referenced for the whole test, or the pipe closes.
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
 
 
 @pytest.fixture
