@@ -48,6 +48,12 @@ CONTEXT_TOKENS = 8192
 _DESCRIPTION_CHARS = 120
 _END = "<|im_end|>"
 _MESSAGE = "message:"
+_CALL = "functions."
+# The request a tool-name prior is measured after (contextual calibration).
+_CONTENT_FREE_TURN = "<|im_start|>user\nN/A<|im_end|>\n<|im_start|>assistant\n"
+# Strings in tool arguments get at most this many characters: the model otherwise fills a free
+# string until max_tokens, and the cut-off call loses every argument.
+_STRING_CHARS = 80
 
 
 def weights_path(gguf: str) -> Path:
@@ -233,6 +239,53 @@ def offered_tools(
     return tools, False
 
 
+def _tokens(llama: Any, text: str) -> list[int]:
+    return llama.tokenize(text.encode(), add_bos=False, special=True)
+
+
+def _content_free(prompt: str) -> str:
+    """The prompt up to its last user turn, with that turn replaced by "N/A"."""
+    head = prompt[: prompt.rindex("<|im_start|>user\n")]
+    return head + _CONTENT_FREE_TURN
+
+
+def _log_likelihood(llama: Any, prefix: list[int], continuation: list[int]) -> float:
+    """The sum of the continuation's token log-probabilities after prefix.
+
+    One token is decoded at a time, reading the last logits: the model keeps logits_all off, since
+    that holds a CONTEXT_TOKENS x vocabulary array. The KV cache is reused for the common prefix.
+    """
+    import llama_cpp
+    import numpy as np
+
+    common = 0
+    for cached, token in zip(llama.input_ids[: llama.n_tokens], prefix):
+        if cached != token:
+            break
+        common += 1
+    llama.n_tokens = min(common, len(prefix) - 1)  # re-decode at least one token for fresh logits
+    llama.eval(prefix[llama.n_tokens :])
+    total = 0.0
+    for token in continuation:
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
+        top = logits.max()
+        total += float(logits[token] - top - np.log(np.exp(logits - top).sum()))
+        llama.eval([token])
+    return total
+
+
+def _bounded_strings(schema: Any) -> Any:
+    """The schema with a maxLength on every string that has none (see _STRING_CHARS)."""
+    if isinstance(schema, list):
+        return [_bounded_strings(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _bounded_strings(value) for key, value in schema.items()}
+    if bounded.get("type") == "string" and "enum" not in bounded:
+        bounded.setdefault("maxLength", _STRING_CHARS)
+    return bounded
+
+
 class LocalModel(Model):
     """A Strands model running a GGUF file with llama.cpp on the CPU; loaded on first use, in a thread."""
 
@@ -253,6 +306,7 @@ class LocalModel(Model):
             "temperature": temperature,
             "stop_sequences": list(stop_sequences),
         }
+        self._prior_cache: dict[str, dict[str, float]] = {}
 
     def update_config(self, **model_config: Any) -> None:
         self.config.update(model_config)
@@ -354,19 +408,39 @@ class LocalModel(Model):
     def _choose(
         self, llama: Any, prompt: str, tools: list[dict[str, Any]], must_call: bool, usage: dict[str, int]
     ) -> str | None:
-        """The function the model calls, or None for a message: one grammar-constrained, greedy step."""
+        """The function the model calls, or None for a message.
+
+        First "call or answer", one grammar-constrained greedy step as llama.cpp's own handler does.
+        Then each tool name is scored whole (the log-likelihood of all its tokens), minus the same
+        score after a content-free request: the 135M model favours some names (get_booking) whatever
+        is asked, and that prior is what the subtraction removes. Measured in docs/eval-local.md.
+        """
         from llama_cpp import LlamaGrammar
 
-        choices = [json.dumps(f"functions.{tool['name']}:") for tool in tools]
+        choices = [json.dumps(f"{_CALL}{tool['name']}:") for tool in tools]
         if not must_call:
             choices.append(json.dumps(_MESSAGE))
         grammar = LlamaGrammar.from_string(f"root ::= {' | '.join(choices)}", verbose=False)
         response = llama.create_completion(prompt, grammar=grammar, temperature=0.0, max_tokens=32)
         usage["outputTokens"] += response["usage"]["completion_tokens"]
-        text = response["choices"][0]["text"]
-        name = text.removeprefix("functions.").removesuffix(":")
-        logger.debug("choice=<%s> | local model chose", text)
-        return name if text.startswith("functions.") and any(tool["name"] == name for tool in tools) else None
+        if not response["choices"][0]["text"].startswith(_CALL):
+            logger.debug("choice=<message> | local model chose")
+            return None
+        prior = self._name_scores(llama, _content_free(prompt), tools)
+        scores = self._name_scores(llama, prompt, tools)
+        name = max(scores, key=lambda name: scores[name] - prior[name])
+        logger.debug("choice=<%s>, scores=<%s> | local model chose", name, scores)
+        return name
+
+    def _name_scores(self, llama: Any, prompt: str, tools: list[dict[str, Any]]) -> dict[str, float]:
+        """Each tool name's log-likelihood after `prompt` and "functions.", cached for the content-free prompt."""
+        if prompt in self._prior_cache:
+            return self._prior_cache[prompt]
+        prefix = _tokens(llama, prompt + _CALL)
+        scores = {tool["name"]: _log_likelihood(llama, prefix, _tokens(llama, f"{tool['name']}:")) for tool in tools}
+        if prompt.endswith(_CONTENT_FREE_TURN):
+            self._prior_cache = {prompt: scores}
+        return scores
 
     def _tool_call(
         self,
@@ -376,7 +450,8 @@ class LocalModel(Model):
         emit: Callable[[StreamEvent | None], None],
         usage: dict[str, int],
     ) -> None:
-        text = self._complete_json(llama, f"{prompt}functions.{tool['name']}:\n", tool["parameters"], usage)
+        parameters = _bounded_strings(tool["parameters"])
+        text = self._complete_json(llama, f"{prompt}{_CALL}{tool['name']}:\n", parameters, usage)
         try:
             arguments = json.loads(text)
         except json.JSONDecodeError:
