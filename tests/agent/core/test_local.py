@@ -49,6 +49,78 @@ def test_local_model_calls_the_tool_with_json_input():
     assert stop_reason in ("end_turn", "max_tokens")
 
 
+# The trip server's tools as the model sees them: the same names and descriptions (bodies unused).
+@tool
+def plan_trip(destination: str | None = None, trip_type: str | None = None, nights: int | None = None) -> str:
+    """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest."""
+    return ""
+
+
+@tool
+def get_quote(destination: str, trip_type: str, nights: int, travelers: int) -> str:
+    """Price a trip without booking or asking anything (for price questions)."""
+    return ""
+
+
+@tool
+def list_destinations() -> str:
+    """The destinations, trip types and limits of the catalogue."""
+    return ""
+
+
+@tool
+def book_quote(quote_id: str) -> str:
+    """Book a quote saved by plan_trip (asks the user to confirm)."""
+    return ""
+
+
+@tool
+def get_booking(reservation_id: str) -> str:
+    """A booking by its reservation id (TRV-…)."""
+    return ""
+
+
+@tool
+def list_bookings() -> str:
+    """Your bookings, oldest first."""
+    return ""
+
+
+@tool
+def cancel_booking(reservation_id: str) -> str:
+    """Cancel a booking (asks the user to confirm)."""
+    return ""
+
+
+# Only requests the model gets right with these specs and with the server's own (bench/local_tools.py):
+# "Show my bookings." goes to list_destinations here, where the server's schemas are rendered differently.
+SERVER_TOOLS = [plan_trip, get_quote, list_destinations, book_quote, get_booking, list_bookings, cancel_booking]
+
+
+@needs_local
+@pytest.mark.parametrize(
+    ("request_text", "exp_tool"),
+    [
+        ("Plan a trip to Kyoto.", "plan_trip"),
+        ("What destinations are there?", "list_destinations"),
+    ],
+)
+async def test_local_model_picks_the_server_tool_for_simple_requests(request_text, exp_tool):
+    system_prompt = load_settings(config_file=LOCAL_PROFILE, env={}, flags={}).system_prompt
+    model = create_model(LOCAL)
+    messages = [{"role": "user", "content": [{"text": request_text}]}]
+    specs = [server_tool.tool_spec for server_tool in SERVER_TOOLS]
+
+    events = [event async for event in model.stream(messages, specs, system_prompt)]
+
+    tru_tools = [
+        event["contentBlockStart"]["start"]["toolUse"]["name"]
+        for event in events
+        if "toolUse" in event.get("contentBlockStart", {}).get("start", {})
+    ]
+    assert tru_tools == [exp_tool]
+
+
 @needs_local
 async def test_local_model_answers_a_sampling_request_within_its_limits():
     settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
