@@ -16,6 +16,7 @@ ignores max_tokens. This module uses the same ChatML prompt format and grammars,
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import json
 import logging
@@ -100,6 +101,15 @@ class _ModelCache:
     def __init__(self) -> None:
         self._loaded: dict[Path, _Loaded] = {}
         self._lock = threading.Lock()
+        # Free the models while the interpreter is whole: llama_cpp's own __del__ at shutdown runs
+        # after its C bindings are gone and prints "Exception ignored ... NoneType is not callable".
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        with self._lock:
+            for loaded in self._loaded.values():
+                loaded.llama.close()
+            self._loaded.clear()
 
     def get(self, path: Path) -> _Loaded:
         """Load the model on first use (blocking: call it in a worker thread).
