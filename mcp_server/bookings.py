@@ -11,6 +11,7 @@ import functools
 import json
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -72,6 +73,17 @@ def _busy_is_a_clear_error(write: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+    """One caller at a time on the store's connection: the server calls it from worker threads."""
+
+    @functools.wraps(method)
+    def locked(self: BookingStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 @dataclass(frozen=True)
 class Quote:
     id: str
@@ -96,7 +108,11 @@ class Booking:
 
 
 class BookingStore:
-    """The SQLite store. One connection, used from the server's event loop thread."""
+    """The SQLite store: one connection, serialized by a lock, so a call may come from any thread.
+
+    The server makes its calls from worker threads: a write waiting on a locked database file (up to
+    the 5 s busy timeout) then holds up that one call, not every session on the event loop.
+    """
 
     def __init__(self, path: Path | str, *, quote_ttl_s: float = 24 * 3600, clock: Callable[[], float] = time.time):
         self.path = Path(path)
@@ -104,6 +120,7 @@ class BookingStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.quote_ttl_s = quote_ttl_s
         self.clock = clock
+        self._lock = threading.RLock()  # reentrant: book() reads its new booking back through get_booking()
         # isolation_level=None: we issue BEGIN ourselves so each write is exactly one transaction.
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
         self._db.row_factory = sqlite3.Row
@@ -112,10 +129,12 @@ class BookingStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
 
+    @_serialized
     def close(self) -> None:
         self._db.close()
 
     @_busy_is_a_clear_error
+    @_serialized
     def save_quote(self, owner: str, price: Price) -> Quote:
         now = self.clock()
         quote_id = new_id("Q-")
@@ -125,6 +144,7 @@ class BookingStore:
         )
         return Quote(quote_id, price, iso(now), iso(now + self.quote_ttl_s))
 
+    @_serialized
     def get_quote(self, owner: str, quote_id: str) -> Quote:
         """A live quote of `owner`.
 
@@ -140,6 +160,7 @@ class BookingStore:
         return self._quote(row)
 
     @_busy_is_a_clear_error
+    @_serialized
     def book(self, owner: str, quote_id: str) -> Booking:
         """Book a quote, or return the booking already made from it (a retried Book is idempotent).
 
@@ -175,6 +196,7 @@ class BookingStore:
             raise
         return self.get_booking(owner, reservation_id)
 
+    @_serialized
     def get_booking(self, owner: str, reservation_id: str) -> Booking:
         """Raises: BookingNotFound: no such booking for this owner."""
         row = self._db.execute(
@@ -186,6 +208,7 @@ class BookingStore:
             raise BookingNotFound(f"No booking {reservation_id!r}; list_bookings shows yours.")
         return self._booking(row, row)
 
+    @_serialized
     def list_bookings(self, owner: str) -> list[Booking]:
         rows = self._db.execute(
             "SELECT b.*, q.price AS price FROM bookings b JOIN quotes q ON q.id = b.quote_id "
@@ -195,6 +218,7 @@ class BookingStore:
         return [self._booking(row, row) for row in rows]
 
     @_busy_is_a_clear_error
+    @_serialized
     def cancel(self, owner: str, reservation_id: str) -> Booking:
         """Cancel a booking (cancelling a cancelled booking changes nothing).
 

@@ -159,9 +159,11 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         if isinstance(action, Search):
             return await _search(services, ctx, owner, action)
         if isinstance(action, Book):
-            return Booked(services.store.book(owner, action.quote_id).reservation_id)
+            booking = await anyio.to_thread.run_sync(services.store.book, owner, action.quote_id)
+            return Booked(booking.reservation_id)
         if isinstance(action, CancelBooking):
-            return Cancelled(services.store.cancel(owner, action.reservation_id).reservation_id)
+            booking = await anyio.to_thread.run_sync(services.store.cancel, owner, action.reservation_id)
+            return Cancelled(booking.reservation_id)
         raise TypeError(f"no effect for {action!r}")
 
     @mcp.tool(output_schema=schemas.PLAN_RESULT, annotations={"title": "Plan and book a trip"})
@@ -209,7 +211,8 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
     @mcp.tool(output_schema=schemas.CONFIRM_RESULT, annotations={"title": "Book a saved quote"})
     async def book_quote(ctx: Context, quote_id: str) -> Any:
         """Book a quote saved by plan_trip (asks the user to confirm)."""
-        quote = _or_tool_error(lambda: services.store.get_quote(services.owner(ctx), quote_id))
+        owner = services.owner(ctx)
+        quote = await _or_tool_error_in_thread(lambda: services.store.get_quote(owner, quote_id))
         flow = Confirm("book_quote", f"Book quote {quote.id}: {quote.price.summary()}?", Book(quote.id))
         return await drive(flow, flow.start, ctx, effects, services.keeper)
 
@@ -238,7 +241,8 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
     )
     async def cancel_booking(ctx: Context, reservation_id: str) -> Any:
         """Cancel a booking (asks the user to confirm)."""
-        booking = _or_tool_error(lambda: services.store.get_booking(services.owner(ctx), reservation_id))
+        owner = services.owner(ctx)
+        booking = await _or_tool_error_in_thread(lambda: services.store.get_booking(owner, reservation_id))
         if booking.status == "cancelled":
             return ToolResult(
                 content=f"Reservation {booking.reservation_id} was already cancelled.",
@@ -272,16 +276,30 @@ async def _search(services: Services, ctx: Context, owner: str, action: Search) 
     await step(3)  # hotel: rooms for the party, per night
     price = price_trip(destination, action.trip_type, action.nights, action.travelers, services.catalog.travelers_per_room)
     await step(4)
-    quote = services.store.save_quote(owner, price)
+    quote = await anyio.to_thread.run_sync(services.store.save_quote, owner, price)
     await step(5)
     return Searched(quote.id, quote.expires_at, price.as_dict())
 
 
 def _or_tool_error(read: Any) -> Any:
+    """Run a store call (sync tools already run in fastmcp's worker threads).
+
+    Raises:
+        ToolError: the store's error, as the caller's message.
+    """
     try:
         return read()
     except TripServerError as error:
         raise ToolError(str(error)) from error
+
+
+async def _or_tool_error_in_thread(read: Any) -> Any:
+    """The same from async code: the store call runs in a worker thread, off the event loop.
+
+    Raises:
+        ToolError: the store's error, as the caller's message.
+    """
+    return await anyio.to_thread.run_sync(_or_tool_error, read)
 
 
 def _booking_line(booking: Any) -> str:
