@@ -36,6 +36,7 @@ from mcp_server.flow import (
     Searched,
     validate_trip,
 )
+from mcp_server.middleware import ReadableArgumentErrors
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
@@ -98,6 +99,7 @@ def build_server(settings: ServerSettings, store: BookingStore | None = None) ->
         request_state_security=security,
         auth=build_auth(settings),
     )
+    mcp.add_middleware(ReadableArgumentErrors())
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
     _register_tools(mcp, services)
     return mcp

@@ -57,6 +57,22 @@ async def test_get_quote_rejects_bad_arguments_clearly(server, arguments, messag
             await c.call_tool("get_quote", arguments)
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("get_quote", {"trip_type": "solo"}, "Invalid arguments for get_quote: destination: missing; nights: missing; travelers: missing."),
+        ("get_quote", {"destination": 5, "trip_type": "solo", "nights": 2, "travelers": 1},
+         "Invalid arguments for get_quote: destination: should be a valid string (got 5)."),
+        ("plan_trip", {"nights": [1]},
+         "Invalid arguments for plan_trip: nights: should be a valid integer or a valid number or a valid string (got [1])."),
+    ],
+)
+async def test_wrong_argument_types_get_a_short_actionable_error(server, tool, arguments, message):
+    async with client(server) as c:
+        result = await c.call_tool(tool, arguments, raise_on_error=False)
+    assert result.is_error and result.content[0].text == message
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_book_look_up_list_and_cancel(server, store, mode):
     human = Human([{"decision": "Book"}, {"confirm": True}])
