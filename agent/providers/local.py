@@ -20,6 +20,7 @@ import atexit
 import importlib.util
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -55,6 +56,9 @@ _CONTENT_FREE_TURN = "<|im_start|>user\nN/A<|im_end|>\n<|im_start|>assistant\n"
 # Strings in tool arguments get at most this many characters: the model otherwise fills a free
 # string until max_tokens, and the cut-off call loses every argument.
 _STRING_CHARS = 80
+# Something a user types as an identifier: letters, a dash, then 4+ capitals or digits (TRV-7K3Q9, Q-AB12CD34).
+# Bounded by ASCII letters and digits only, so it is found inside Japanese text too.
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+-[A-Z0-9]{4,}(?![A-Za-z0-9])")
 
 
 def weights_path(gguf: str) -> Path:
@@ -227,6 +231,28 @@ def render_prompt(messages: Messages, system_prompt: str | None, tools: list[dic
     return "".join(turns) + "<|im_start|>assistant\n"
 
 
+def _needs_identifier(spec: ToolSpec) -> bool:
+    """Whether the tool requires a string parameter named `..._id`, which only the user can supply."""
+    schema = spec["inputSchema"].get("json", {})
+    properties = schema.get("properties", {})
+    return any(
+        name.endswith("_id") and properties.get(name, {}).get("type") == "string"
+        for name in schema.get("required", [])
+    )
+
+
+def usable_tool_names(tool_specs: list[ToolSpec], messages: Messages) -> list[str]:
+    """The tools this turn can use: those needing an identifier only when the latest user message has one.
+
+    A 135M model otherwise sends price or Japanese requests to get_booking or cancel_booking and invents
+    the id.
+    """
+    user_texts = [message for message in messages if message["role"] == "user"]
+    latest = " ".join(block["text"] for block in user_texts[-1]["content"] if "text" in block) if user_texts else ""
+    has_identifier = _IDENTIFIER.search(latest) is not None
+    return [spec["name"] for spec in tool_specs if has_identifier or not _needs_identifier(spec)]
+
+
 def offered_tools(
     messages: Messages, tool_specs: list[ToolSpec] | None, tool_choice: ToolChoice | None
 ) -> tuple[list[dict[str, Any]], bool]:
@@ -316,7 +342,7 @@ class LocalModel(Model):
             "temperature": temperature,
             "stop_sequences": list(stop_sequences),
         }
-        self._prior_cache: dict[str, dict[str, float]] = {}
+        self._prior_cache: dict[tuple[str, tuple[str, ...]], dict[str, float]] = {}
 
     def update_config(self, **model_config: Any) -> None:
         self.config.update(model_config)
@@ -361,6 +387,10 @@ class LocalModel(Model):
         loaded = await asyncio.to_thread(_MODELS.get, Path(self.config["model_id"]))
         tools, must_call = offered_tools(messages, tool_specs, tool_choice)
         prompt = render_prompt(messages, system_prompt, tools)
+        # All tools stay listed (the prompt, and so every name's score, is unchanged); the model may only
+        # call those the turn can use. Listing only those moved the other choices: docs/eval-local.md.
+        usable = usable_tool_names(tool_specs or [], messages)
+        choices = tools if must_call else [tool for tool in tools if tool["name"] in usable]
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
         closed = threading.Event()
@@ -374,7 +404,7 @@ class LocalModel(Model):
         def work() -> None:
             try:
                 with loaded.lock:
-                    self._reply(loaded.llama, prompt, tools, must_call, emit, stopped)
+                    self._reply(loaded.llama, prompt, tools, choices, must_call, emit, stopped)
             except ValueError as error:
                 if "exceed context window" not in str(error):
                     raise
@@ -396,19 +426,21 @@ class LocalModel(Model):
         llama: Any,
         prompt: str,
         tools: list[dict[str, Any]],
+        choices: list[dict[str, Any]],
         must_call: bool,
         emit: Callable[[StreamEvent | None], None],
         stopped: Callable[[], bool],
     ) -> None:
+        """One reply: a call to one of `choices`, or a message; `tools` are those listed in the prompt."""
         started = time.monotonic()
         emit({"messageStart": {"role": "assistant"}})
         usage = {"inputTokens": len(llama.tokenize(prompt.encode(), add_bos=False, special=True)), "outputTokens": 0}
-        name = self._choose(llama, prompt, tools, must_call, usage) if tools else None
+        name = self._choose(llama, prompt, choices, must_call, usage) if choices else None
         if name is None:
             prompt += f"{_MESSAGE}\n" if tools else ""
             stop_reason = self._text(llama, prompt, emit, stopped, usage)
         else:
-            self._tool_call(llama, prompt, next(tool for tool in tools if tool["name"] == name), emit, usage)
+            self._tool_call(llama, prompt, next(tool for tool in choices if tool["name"] == name), emit, usage)
             stop_reason = "tool_use"
         emit({"messageStop": {"stopReason": stop_reason}})
         usage["totalTokens"] = usage["inputTokens"] + usage["outputTokens"]
@@ -444,12 +476,13 @@ class LocalModel(Model):
 
     def _name_scores(self, llama: Any, prompt: str, tools: list[dict[str, Any]]) -> dict[str, float]:
         """Each tool name's log-likelihood after `prompt` and "functions.", cached for the content-free prompt."""
-        if prompt in self._prior_cache:
-            return self._prior_cache[prompt]
+        key = (prompt, tuple(tool["name"] for tool in tools))
+        if key in self._prior_cache:
+            return self._prior_cache[key]
         prefix = _tokens(llama, prompt + _CALL)
         scores = {tool["name"]: _log_likelihood(llama, prefix, _tokens(llama, f"{tool['name']}:")) for tool in tools}
         if prompt.endswith(_CONTENT_FREE_TURN):
-            self._prior_cache = {prompt: scores}
+            self._prior_cache = {key: scores}
         return scores
 
     def _tool_call(

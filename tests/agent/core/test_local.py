@@ -13,7 +13,7 @@ from strands.types.exceptions import MaxTokensReachedException
 from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
 from agent.models import create_model, resolve_auto
-from agent.providers.local import offered_tools, render_prompt
+from agent.providers.local import offered_tools, render_prompt, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
 
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -204,6 +204,30 @@ def test_tool_results_reach_the_prompt_and_end_the_tool_calls():
     assert "<|im_start|>user\nget_weather returned:\nSun\nTell me what this means" in tru_prompt
     assert exp_tools == [{"name": "get_weather", "description": "Get the weather", "parameters": {}}]
     assert tru_prompt.endswith("<|im_start|>assistant\n")
+
+
+@pytest.mark.parametrize(
+    ("latest_text", "exp_names"),
+    [
+        ("How much for Okinawa for two?", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
+        ("私の予約を見せて", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
+        ("A well-known place for COVID-19 rules?", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
+        ("Cancel TRV-7K3Q9.", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
+        ("予約TRV-7K3Q9をキャンセル", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
+        ("Book Q-AB12CD34 please", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
+    ],
+)
+def test_tools_needing_an_id_are_offered_only_when_the_latest_user_message_has_one(latest_text, exp_names):
+    specs = [server_tool.tool_spec for server_tool in SERVER_TOOLS]
+    messages = [
+        {"role": "user", "content": [{"text": "Show TRV-AAAA1111."}]},
+        {"role": "assistant", "content": [{"text": "Here it is."}]},
+        {"role": "user", "content": [{"text": latest_text}]},
+    ]
+
+    tru = usable_tool_names(specs, messages)
+
+    assert tru == exp_names
 
 
 def test_auto_picks_local_when_no_credentials_resolve(tmp_path, monkeypatch):
