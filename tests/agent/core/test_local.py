@@ -12,7 +12,7 @@ from strands.types.exceptions import MaxTokensReachedException
 
 from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
-from agent.models import create_model, resolve_auto
+from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
 from agent.providers.local import offered_tools, render_prompt, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
 
@@ -241,6 +241,9 @@ def test_auto_picks_local_when_no_credentials_resolve(tmp_path, monkeypatch):
 
     assert settings.provider == "auto"
     assert (tru.provider, reason) == ("local", "no AWS credentials found")
+    # Claude's default max_tokens would hold a 2-core CPU for minutes: offline replies are capped.
+    assert settings.max_tokens > AUTO_LOCAL_MAX_TOKENS
+    assert tru.max_tokens == AUTO_LOCAL_MAX_TOKENS
 
 
 def test_auto_picks_bedrock_when_environment_credentials_resolve(aws_credentials):

@@ -140,18 +140,3 @@ def test_unreachable_endpoint_is_explained(bedrock, monkeypatch):
 def test_unknown_errors_are_left_alone():
     assert explain_model_error(RuntimeError("boom"), SETTINGS) is None
 
-
-def test_auto_without_credentials_runs_local_with_short_replies(tmp_path, monkeypatch):
-    from agent.config import load_settings
-    from agent.models import AUTO_LOCAL_MAX_TOKENS, resolve_auto
-
-    empty = tmp_path / "empty"
-    empty.write_text("", encoding="utf-8")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    settings = load_settings(config_file=None, env={}, flags={}).model
-
-    tru, _ = resolve_auto(settings)
-
-    assert settings.max_tokens > AUTO_LOCAL_MAX_TOKENS
-    assert (tru.provider, tru.max_tokens) == ("local", AUTO_LOCAL_MAX_TOKENS)
