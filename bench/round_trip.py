@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from fastmcp import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_flow import ANSWERS, ROOT, progress, sample, start  # noqa: E402
+from server_flow import ANSWERS, alternate, ours_and_bare, progress, sample  # noqa: E402
 
 TRIP_QUESTIONS = 4
 
@@ -46,35 +44,16 @@ async def round_trips(url: str, mode: str) -> list[float]:
     return [asked_at[i + 1] - answered_at[i] for i in range(TRIP_QUESTIONS - 1)]
 
 
-async def measure(urls: list[str], mode: str, runs: int) -> list[float]:
-    """Median round trip per server; runs alternate between servers so machine noise hits all alike."""
-    for url in urls:
-        await round_trips(url, mode)  # warm-up
-    gaps: list[list[float]] = [[] for _ in urls]
-    for _ in range(runs):
-        for index, url in enumerate(urls):
-            gaps[index].extend(await round_trips(url, mode))
-    return [statistics.median(series) for series in gaps]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    db = Path(tempfile.mkdtemp()) / "bench.db"
-    ours, ours_url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
-    bare, bare_url = start([sys.executable, str(ROOT / "bench" / "bare_server.py")])
-    try:
+    with ours_and_bare() as urls:
         samples = args.runs * (TRIP_QUESTIONS - 1)
         print(f"{'revision':<22}{'trip-server':>14}{'bare fastmcp':>14}{'ratio':>8}   (median of {samples} round trips)")
         for mode, label in (("legacy", "2025-11-25 (legacy)"), ("auto", "2026-07-28 (modern)")):
-            ours_time, bare_time = asyncio.run(measure([ours_url, bare_url], mode, args.runs))
+            ours_time, bare_time = asyncio.run(alternate(list(urls), mode, args.runs, round_trips))
             print(f"{label:<22}{ours_time * 1000:>11.2f} ms{bare_time * 1000:>11.2f} ms{ours_time / bare_time:>8.2f}")
-    finally:
-        for process in (ours, bare):
-            process.terminate()
-            process.wait(timeout=10)
-
 
 if __name__ == "__main__":
     main()

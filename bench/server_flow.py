@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastmcp import Client
@@ -67,35 +69,45 @@ def start(command: list[str]) -> tuple[subprocess.Popen, str]:
     return process, line.split()[-1]
 
 
-async def measure(urls: list[str], mode: str, runs: int) -> list[float]:
-    """Median flow time per server; runs alternate between servers so machine noise hits all alike."""
+async def alternate(urls: list[str], mode: str, runs: int, sample: Callable[[str, str], Awaitable[list[float]]]) -> list[float]:
+    """Median of `sample`'s figures per server; runs alternate between servers so machine noise hits all alike."""
     for url in urls:
-        await one_flow(url, mode)  # warm-up
-    times: list[list[float]] = [[] for _ in urls]
+        await sample(url, mode)  # warm-up
+    figures: list[list[float]] = [[] for _ in urls]
     for _ in range(runs):
         for index, url in enumerate(urls):
-            times[index].append((await one_flow(url, mode))[0])
-    return [statistics.median(series) for series in times]
+            figures[index].extend(await sample(url, mode))
+    return [statistics.median(series) for series in figures]
+
+
+async def flow_time(url: str, mode: str) -> list[float]:
+    return [(await one_flow(url, mode))[0]]
+
+
+@contextmanager
+def ours_and_bare() -> Iterator[tuple[str, str]]:
+    """trip-server (on a fresh database) and the bare server, both on loopback; their URLs."""
+    db = Path(tempfile.mkdtemp()) / "bench.db"
+    ours, ours_url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
+    bare, bare_url = start([sys.executable, str(ROOT / "bench" / "bare_server.py")])
+    try:
+        yield ours_url, bare_url
+    finally:
+        for process in (ours, bare):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    db = Path(tempfile.mkdtemp()) / "bench.db"
-    ours, ours_url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
-    bare, bare_url = start([sys.executable, str(ROOT / "bench" / "bare_server.py")])
-    try:
+    with ours_and_bare() as urls:
         print(f"{'revision':<22}{'trip-server':>14}{'bare fastmcp':>14}{'ratio':>8}   (median of {args.runs}, connect included)")
         for mode, label in (("legacy", "2025-11-25 (legacy)"), ("auto", "2026-07-28 (modern)")):
-            ours_time, bare_time = asyncio.run(measure([ours_url, bare_url], mode, args.runs))
+            ours_time, bare_time = asyncio.run(alternate(list(urls), mode, args.runs, flow_time))
             print(f"{label:<22}{ours_time * 1000:>11.1f} ms{bare_time * 1000:>11.1f} ms{ours_time / bare_time:>8.2f}")
             print(f"{'  ÷ 5 questions':<22}{ours_time / 5 * 1000:>11.1f} ms{bare_time / 5 * 1000:>11.1f} ms")
-    finally:
-        for process in (ours, bare):
-            process.terminate()
-            process.wait(timeout=10)
-
 
 if __name__ == "__main__":
     main()
