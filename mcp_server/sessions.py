@@ -28,11 +28,12 @@ class SessionKeeper:
     @contextmanager
     def holding(self, session_id: str | None, request: Any = None) -> Iterator[None]:
         """Hold the session while the client is connected to the waiting call (`request`)."""
-        scope = self._idle_scope(session_id)
+        manager = self._manager()
+        scope = _idle_scope(manager, session_id)
         if scope is None:
             yield
             return
-        timeout = self._manager().session_idle_timeout
+        timeout = manager.session_idle_timeout
         scope.deadline = math.inf
         watcher = asyncio.get_running_loop().create_task(_release_when_gone(scope, request, timeout)) if request else None
         try:
@@ -55,13 +56,13 @@ class SessionKeeper:
                 return endpoint.session_manager
         return None
 
-    def _idle_scope(self, session_id: str | None) -> anyio.CancelScope | None:
-        manager = self._manager()
-        if manager is None or session_id is None or manager.session_idle_timeout is None:
-            return None
-        # The manager exposes no public lookup of a session's transport; this private map is it.
-        transport = manager._server_instances.get(session_id)
-        return getattr(transport, "idle_scope", None)
+
+def _idle_scope(manager: Any, session_id: str | None) -> anyio.CancelScope | None:
+    if manager is None or session_id is None or manager.session_idle_timeout is None:
+        return None
+    # The manager exposes no public lookup of a session's transport; this private map is it.
+    transport = manager._server_instances.get(session_id)
+    return getattr(transport, "idle_scope", None)
 
 
 async def _release_when_gone(scope: anyio.CancelScope, request: Any, timeout: float) -> None:
