@@ -35,6 +35,8 @@ from mcp_server.flow import (
 
 logger = logging.getLogger("trip_server")
 
+SAMPLING_REFUSED = "sampling was refused for this request"
+
 
 class Flow(Protocol):
     name: str
@@ -153,12 +155,18 @@ def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
     if not isinstance(action, Elicit | Sample):
         raise FlowStateError("its requestState is not waiting for an answer")
     response = (ctx.input_responses or {}).get(action.key)
+    if response is None and isinstance(action, Sample) and not _client_can(ctx, "sampling"):
+        # The agent's answer to a denied sampling request: the same round again, without the answer
+        # and without the capability (an inputResponses entry cannot carry an error).
+        outcome: Outcome = SampleResult(None, SAMPLING_REFUSED)
+        log_phase(ctx, state, "sampling", "refused")
+        return flow.apply(state, outcome)
     if response is None:
         raise FlowStateError(f"the retry carries no answer to {action.key!r}")
     if isinstance(action, Elicit):
         if not isinstance(response, mcp_types.ElicitResult):
             raise FlowStateError(f"the answer to {action.key!r} is not an elicitation result")
-        outcome: Outcome = Answer(response.action, response.content)
+        outcome = Answer(response.action, response.content)
         log_phase(ctx, state, f"ask:{action.key}", response.action)
     else:
         outcome = _sample_outcome(response)
