@@ -22,6 +22,8 @@ from fastmcp.tools.base import ToolResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.errors import FlowStateError, TripServerError
+from mcp_server.messages import DEFAULT_LANGUAGE, say
+from mcp_server.recommendations import strip_invisible
 from mcp_server.sessions import SessionKeeper
 from mcp_server.flow import (
     Action,
@@ -34,8 +36,6 @@ from mcp_server.flow import (
 )
 
 logger = logging.getLogger("trip_server")
-
-SAMPLING_REFUSED = "sampling was refused for this request"
 
 
 class Flow(Protocol):
@@ -106,7 +106,7 @@ async def drive(
                 log_phase(ctx, state, f"ask:{action.key}", outcome.action)
             elif isinstance(action, Sample):
                 if not _client_can(ctx, "sampling"):
-                    outcome = SampleResult(None, "the client did not declare sampling")
+                    outcome = SampleResult(None, "no_capability")
                 elif modern:
                     log_phase(ctx, state, "sampling", "input_required")
                     return _input_required(action, state)
@@ -158,7 +158,7 @@ def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
     if response is None and isinstance(action, Sample) and not _client_can(ctx, "sampling"):
         # The agent's answer to a denied sampling request: the same round again, without the answer
         # and without the capability (an inputResponses entry cannot carry an error).
-        outcome: Outcome = SampleResult(None, SAMPLING_REFUSED)
+        outcome: Outcome = SampleResult(None, "refused")
         log_phase(ctx, state, "sampling", "refused")
         return flow.apply(state, outcome)
     if response is None:
@@ -202,7 +202,7 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
                 related_request_id=ctx.request_id,
             )
     except Exception as error:
-        return SampleResult(None, f"sampling failed: {_short(error)}")
+        return SampleResult(None, "failed", _short(error))
     return _sample_outcome(result)
 
 
@@ -236,20 +236,21 @@ def _sampling_params(action: Sample) -> mcp_types.CreateMessageRequestParams:
 
 def _sample_outcome(result: Any) -> SampleResult:
     if isinstance(result, mcp_types.ErrorData):
-        return SampleResult(None, f"sampling failed: {_short(result.message)}")
+        return SampleResult(None, "failed", _short(result.message))
     content = getattr(result, "content", None)
     if isinstance(content, list):  # CreateMessageResultWithTools: take the text blocks
         text = "\n".join(block.text for block in content if isinstance(block, mcp_types.TextContent))
     elif isinstance(content, mcp_types.TextContent):
         text = content.text
     else:
-        return SampleResult(None, "the model's reply was not text")
-    return SampleResult(text, "" if text.strip() else "the model's reply was empty")
+        return SampleResult(None, "not_text")
+    return SampleResult(text)
 
 
 def _short(error: object) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:160]
+    """The first line of a client's error, cleaned (it is untrusted text) and bounded."""
+    text = strip_invisible(str(error)).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:160]
 
 
 def _tool_result(finish: Finish, state: dict[str, Any]) -> ToolResult:
@@ -259,7 +260,10 @@ def _tool_result(finish: Finish, state: dict[str, Any]) -> ToolResult:
         structured["elicited"] = list(state.get("elicited", []))
     text = finish.message
     if finish.data.get("recommendations"):
-        source = finish.data.get("recommendations_source")
-        text += "\nRecommendations" + (" (from the catalogue)" if source == "catalogue" else "") + ":\n"
-        text += "\n".join(f"- {item}" for item in finish.data["recommendations"])
+        language = finish.data.get("language", DEFAULT_LANGUAGE)
+        if finish.data.get("recommendations_source") == "catalogue":
+            heading = say(language, "tips.catalogue", reason=finish.data.get("recommendations_note", ""))
+        else:
+            heading = say(language, "tips.sampled")
+        text += "\n" + heading + "\n" + "\n".join(f"- {item}" for item in finish.data["recommendations"])
     return ToolResult(content=text, structured_content=structured)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mcp_server.catalog import Catalog, Destination
+from mcp_server import recommendations
+from mcp_server.catalog import Catalog, Destination, Match
 from mcp_server.errors import FlowStateError
+from mcp_server.messages import DEFAULT_LANGUAGE, detect_language, join, parse_language, say
 from mcp_server.pricing import Price, price_trip
 
 FIELDS = ("destination", "trip_type", "nights", "travelers")  # the order questions are asked in
@@ -90,10 +93,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class SampleResult:
-    """The LLM's text, or None with the reason it is missing."""
+    """The LLM's text, or None with the reason it is missing (a `reason.*` key of messages.py)."""
 
     text: str | None
     reason: str = ""
+    detail: str = ""  # e.g. the client's error for "reason.failed"
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,37 @@ Outcome = Answer | SampleResult | Searched | Booked | Cancelled
 
 
 class Invalid(ValueError):
-    """A value the flow cannot use; the message says why, for the next question."""
+    """A value the flow cannot use; says why, for the next question (`key` is a messages.py key).
+
+    `params` hold canonical names (destinations, trip types) so the flow can show them in the
+    question's language; str() is the English message (get_quote's error).
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(render_invalid(DEFAULT_LANGUAGE, key, params, lambda kind, name: name))
+
+
+def render_invalid(language: str, key: str, params: dict[str, Any], name_of: Callable[[str, str], str]) -> str:
+    """An Invalid's message in `language`; `name_of(kind, name)` shows a destination or trip type."""
+    shown = dict(params)
+    kind = shown.pop("kind", "")
+    if "choices" in shown:
+        shown["choices"] = join(language, [name_of(kind, choice) for choice in shown["choices"]])
+    if "trip_type" in shown:
+        shown["trip_type"] = name_of("trip_type", shown["trip_type"])
+    if "what" in shown:
+        shown["what"] = say(language, f"what.{shown['what']}")
+    if key == "invalid.travelers_for_type":  # "A solo trip is for exactly 1 traveller; 3 does not fit."
+        low, high = shown["low"], shown["high"]
+        head = (
+            say(language, "invalid.travelers_exactly", trip_type=shown["trip_type"], n=low)
+            if low == high
+            else say(language, "invalid.travelers_span", trip_type=shown["trip_type"], low=low, high=high)
+        )
+        return say(language, "invalid.travelers_tail", head=head, number=shown["number"])
+    return say(language, key, **shown)
 
 
 def _as_int(value: Any, what: str, low: int, high: int) -> int:
@@ -134,9 +168,9 @@ def _as_int(value: Any, what: str, low: int, high: int) -> int:
     elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,6}\s*", value):
         number = int(value)
     if number is None:
-        raise Invalid(f"{what} must be a whole number from {low} to {high}; {_show(value)} is not.")
+        raise Invalid("invalid.number_type", what=what, low=low, high=high, value=_show(value))
     if not low <= number <= high:
-        raise Invalid(f"{what} must be from {low} to {high}; {number} is out of range.")
+        raise Invalid("invalid.number_range", what=what, low=low, high=high, number=number)
     return number
 
 
@@ -145,26 +179,35 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def validate_destination(catalog: Catalog, value: Any) -> Destination:
-    choices = ", ".join(catalog.destination_names)
+def lookup_destination(catalog: Catalog, value: Any) -> Match:
+    """The destination (and the place inside it) a user's text names.
+
+    Raises:
+        Invalid: not a destination, alias or place of the catalogue.
+    """
+    choices = catalog.destination_names
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"The destination must be one of {choices}.")
-    destination = catalog.resolve(value)
-    if destination is None:
-        raise Invalid(f"{_show(value.strip())[1:-1]} is not in the catalogue; choose one of {choices}.")
-    return destination
+        raise Invalid("invalid.destination_missing", kind="destination", choices=choices)
+    match = catalog.lookup(value)
+    if match is None:
+        shown = recommendations.strip_invisible(value).strip()
+        raise Invalid("invalid.destination_unknown", kind="destination", choices=choices, value=_show(shown)[1:-1])
+    return match
+
+
+def validate_destination(catalog: Catalog, value: Any) -> Destination:
+    return lookup_destination(catalog, value).destination
 
 
 def validate_trip_type(catalog: Catalog, value: Any) -> str:
-    choices = ", ".join(catalog.trip_types)
     trip_type = catalog.trip_type(value) if isinstance(value, str) else None
     if trip_type is None:
-        raise Invalid(f"The trip type must be one of {choices}; {_show(value)} is not.")
+        raise Invalid("invalid.trip_type", kind="trip_type", choices=list(catalog.trip_types), value=_show(value))
     return trip_type.name
 
 
 def validate_nights(catalog: Catalog, value: Any) -> int:
-    return _as_int(value, "Nights", catalog.nights.minimum, catalog.nights.maximum)
+    return _as_int(value, "nights", catalog.nights.minimum, catalog.nights.maximum)
 
 
 def travelers_range(catalog: Catalog, trip_type: str | None) -> tuple[int, int]:
@@ -178,10 +221,9 @@ def travelers_range(catalog: Catalog, trip_type: str | None) -> tuple[int, int]:
 
 def validate_travelers(catalog: Catalog, value: Any, trip_type: str | None) -> int:
     low, high = travelers_range(catalog, trip_type)
-    number = _as_int(value, "Travellers", catalog.travelers.minimum, catalog.travelers.maximum)
+    number = _as_int(value, "travelers", catalog.travelers.minimum, catalog.travelers.maximum)
     if not low <= number <= high:
-        span = f"exactly {low}" if low == high else f"from {low} to {high}"
-        raise Invalid(f"A {trip_type} trip is for {span} traveller{'s' if high > 1 else ''}; {number} does not fit.")
+        raise Invalid("invalid.travelers_for_type", trip_type=trip_type, low=low, high=high, number=number)
     return number
 
 
@@ -208,31 +250,12 @@ class PlanOptions:
     elicitation_style: ElicitationStyle = "steps"
 
 
-RECOMMENDATION_SYSTEM_PROMPT = (
-    "You are a concise travel assistant for domestic trips in Japan. Reply with exactly three "
-    "recommendations, one per line, each under 120 characters, no numbering, no preamble."
-)
-MAX_RECOMMENDATION_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def sanitize_recommendations(text: str) -> list[str]:
-    """Up to three short lines from untrusted LLM text: no control characters, no bullets."""
-    lines = []
-    for raw in _CONTROL.sub("", text).splitlines():
-        line = re.sub(r"^\s*(?:[-*•・]|\d+[.)、])\s*", "", raw).strip()
-        if line:
-            lines.append(line if len(line) <= MAX_RECOMMENDATION_CHARS else line[: MAX_RECOMMENDATION_CHARS - 1] + "…")
-        if len(lines) == 3:
-            break
-    return lines
-
-
-def catalogue_recommendations(destination: Destination) -> list[str]:
+def catalogue_recommendations(destination: Destination, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    words = destination.words(language)
     return [
-        f"Visit {destination.highlights[0]}.",
-        f"Make time for {' and '.join(destination.highlights[1:3])}.",
-        f"Try the local food: {', '.join(destination.local_food)}.",
+        say(language, "tip.visit", place=words.highlights[0]),
+        say(language, "tip.time_for", first=words.highlights[1], second=words.highlights[2]),
+        say(language, "tip.food", foods=join(language, words.local_food)),
     ]
 
 
@@ -255,16 +278,18 @@ class PlanTrip:
             "attempts": {},
             "elicited": [],
             "supplied": [],
+            "notices": [],  # said once, at the front of the next question
         }
+        self._choose_language(state, arguments)
         for name in VALIDATION_ORDER:
             value = arguments.get(name)
             if value is None:
                 continue
             try:
-                state["values"][name] = self._validate(name, value, state["values"])
+                state["values"][name] = self._validate(name, value, state)
                 state["supplied"].append(name)
             except Invalid as error:
-                state["notes"][name] = str(error)
+                state["notes"][name] = _note(error)
         state["supplied"].sort(key=FIELDS.index)
         self._derive_travelers(state)
         return state
@@ -295,8 +320,10 @@ class PlanTrip:
         state = _copy(state)
         match action, outcome:
             case Elicit(key="confirm"), Answer():
+                state["notices"] = []
                 self._on_confirm(state, outcome)
             case Elicit(), Answer():
+                state["notices"] = []
                 self._on_answer(state, action, outcome)
             case Search(), Searched():
                 state["quote"] = {"id": outcome.quote_id, "expires_at": outcome.expires_at, "price": outcome.price}
@@ -308,19 +335,47 @@ class PlanTrip:
                 raise FlowStateError(f"{type(outcome).__name__} does not answer {type(action).__name__}")
         return state
 
+    # --- language
+
+    def _choose_language(self, state: dict[str, Any], arguments: dict[str, Any]) -> None:
+        """The `language` argument when it names one we speak, else Japanese for Japanese text, else English."""
+        requested = arguments.get("language")
+        chosen = parse_language(requested)
+        detected = detect_language(*(arguments.get(name) for name in FIELDS))
+        state["language"] = chosen or detected or DEFAULT_LANGUAGE
+        state["language_fixed"] = chosen is not None
+        if requested not in (None, "") and chosen is None:
+            shown = _show(recommendations.strip_invisible(str(requested)))
+            state["notices"].append({"key": "note.language", "params": {"value": shown}})
+
+    def _follow_language(self, state: dict[str, Any], text: Any) -> None:
+        """A destination typed in Japanese switches the questions to Japanese, unless the caller chose."""
+        if not state.get("language_fixed"):
+            state["language"] = detect_language(text) or state["language"]
+
     # --- questions
 
-    def _validate(self, name: str, value: Any, values: dict[str, Any]) -> Any:
+    def _validate(self, name: str, value: Any, state: dict[str, Any]) -> Any:
+        values = state["values"]
         if name == "destination":
-            return validate_destination(self.catalog, value).name
+            match = lookup_destination(self.catalog, value)
+            self._follow_language(state, value)
+            state.pop("place", None)
+            if match.place is not None:
+                state["place"] = {"place": match.place, "destination": match.destination.name}
+                state["notices"].append({"key": "note.place", "params": dict(state["place"])})
+            return match.destination.name
         if name == "trip_type":
             trip_type = validate_trip_type(self.catalog, value)
             if "travelers" in values:  # the head count came first (arguments or a form): it must fit
                 low, high = travelers_range(self.catalog, trip_type)
                 if not low <= values["travelers"] <= high:
                     raise Invalid(
-                        f"{values['travelers']} travellers do not fit a {trip_type} trip; "
-                        f"choose one of {', '.join(self._trip_types_for(values['travelers']))}."
+                        "invalid.type_for_travelers",
+                        kind="trip_type",
+                        travelers=values["travelers"],
+                        trip_type=trip_type,
+                        choices=self._trip_types_for(values["travelers"]),
                     )
             return trip_type
         if name == "nights":
@@ -344,68 +399,98 @@ class PlanTrip:
                 state["values"]["travelers"] = low
                 state["notes"].pop("travelers", None)
 
-    def _field_schema(self, name: str, values: dict[str, Any]) -> dict[str, Any]:
+    def _name_of(self, language: str) -> Callable[[str, str], str]:
+        """How a destination or trip type is shown in `language`: Kyoto / 京都, family / 家族旅行."""
+
+        def name_of(kind: str, name: str) -> str:
+            if kind == "destination":
+                destination = self.catalog.resolve(name)
+                return destination.words(language).name if destination else name
+            trip_type = self.catalog.trip_types.get(name)
+            return trip_type.title_in(language) if trip_type and language != DEFAULT_LANGUAGE else name
+
+        return name_of
+
+    def _field_schema(self, name: str, values: dict[str, Any], language: str) -> dict[str, Any]:
         catalog = self.catalog
         if name == "destination":
             return {
                 "type": "string",
-                "title": "Destination",
-                "description": "Where in Japan to go",
-                "oneOf": [{"const": d.name, "title": d.label} for d in catalog.destinations],
+                "title": say(language, "field.destination"),
+                "description": say(language, "field.destination.help"),
+                "oneOf": [{"const": d.name, "title": d.label_in(language)} for d in catalog.destinations],
             }
         if name == "trip_type":
             return {
                 "type": "string",
-                "title": "Trip type",
+                "title": say(language, "field.trip_type"),
                 "oneOf": [
-                    {"const": t, "title": catalog.trip_types[t].title}
+                    {"const": t, "title": catalog.trip_types[t].title_in(language)}
                     for t in self._trip_types_for(values.get("travelers"))
                 ],
             }
         if name == "nights":
+            low, high = catalog.nights.minimum, catalog.nights.maximum
             return {
                 "type": "integer",
-                "title": "Nights",
-                "description": f"Hotel nights, {catalog.nights.minimum}-{catalog.nights.maximum}",
-                "minimum": catalog.nights.minimum,
-                "maximum": catalog.nights.maximum,
+                "title": say(language, "field.nights"),
+                "description": say(language, "field.nights.help", low=low, high=high),
+                "minimum": low,
+                "maximum": high,
             }
         low, high = travelers_range(catalog, values.get("trip_type"))
         return {
             "type": "integer",
-            "title": "Travellers",
-            "description": f"How many people travel, {low}-{high} (two share a room)",
+            "title": say(language, "field.travelers"),
+            "description": say(language, "field.travelers.help", low=low, high=high),
             "minimum": low,
             "maximum": high,
         }
 
     def _question(self, state: dict[str, Any], missing: list[str]) -> Elicit:
         names = missing if self.options.elicitation_style == "form" else missing[:1]
-        values = state["values"]
-        properties = {name: self._field_schema(name, values) for name in names}
+        values, language = state["values"], state["language"]
+        properties = {name: self._field_schema(name, values, language) for name in names}
         schema = {"type": "object", "properties": properties, "required": list(names)}
-        notes = [state["notes"][name] for name in names if name in state["notes"]]
-        prompts = [self._prompt(name, values) for name in names]
-        message = " ".join([*notes, *prompts])
+        notes = [self._explain(state, state["notes"][name]) for name in names if name in state["notes"]]
+        prompts = [self._prompt(name, values, language) for name in names]
+        message = " ".join([*self._notices(state), *notes, *prompts])
         return Elicit(key="form" if len(names) > 1 else names[0], message=message, schema=schema)
 
-    def _prompt(self, name: str, values: dict[str, Any]) -> str:
+    def _notices(self, state: dict[str, Any]) -> list[str]:
+        language = state["language"]
+        name_of = self._name_of(language)
+        shown = []
+        for notice in state.get("notices", []):
+            params = dict(notice["params"])
+            if "destination" in params:
+                params["destination"] = name_of("destination", params["destination"])
+            shown.append(say(language, notice["key"], **params))
+        return shown
+
+    def _explain(self, state: dict[str, Any], note: dict[str, Any]) -> str:
+        language = state["language"]
+        return render_invalid(language, note["key"], note["params"], self._name_of(language))
+
+    def _prompt(self, name: str, values: dict[str, Any], language: str) -> str:
         catalog = self.catalog
         if name == "destination":
-            return "Where would you like to go? Choose one of: " + ", ".join(d.label for d in catalog.destinations) + "."
+            return say(language, "ask.destination", choices=join(language, [d.label_in(language) for d in catalog.destinations]))
         if name == "trip_type":
-            return "What kind of trip is it? Choose one of: " + ", ".join(self._trip_types_for(values.get("travelers"))) + "."
+            name_of = self._name_of(language)
+            choices = [name_of("trip_type", t) for t in self._trip_types_for(values.get("travelers"))]
+            return say(language, "ask.trip_type", choices=join(language, choices))
         if name == "nights":
-            return f"How many nights ({catalog.nights.minimum}-{catalog.nights.maximum})?"
+            return say(language, "ask.nights", low=catalog.nights.minimum, high=catalog.nights.maximum)
         low, high = travelers_range(catalog, values.get("trip_type"))
         if low == high:
-            return f"How many travellers? A {values['trip_type']} trip is for {low}."
-        return f"How many travellers ({low}-{high})?"
+            return say(language, "ask.travelers_fixed", trip_type=self._name_of(language)("trip_type", values["trip_type"]), low=low)
+        return say(language, "ask.travelers", low=low, high=high)
 
     def _on_answer(self, state: dict[str, Any], action: Elicit, answer: Answer) -> None:
         asked = list(action.schema["properties"])
         if answer.action != "accept":
-            state["finish"] = self._ended_early(answer.action, asked[0])
+            state["finish"] = self._ended_early(state, answer.action, asked[0])
             return
         content = answer.content or {}
         for name in sorted(asked, key=VALIDATION_ORDER.index):
@@ -413,96 +498,159 @@ class PlanTrip:
             if name not in state["elicited"]:
                 state["elicited"].append(name)
             try:
-                state["values"][name] = self._validate(name, content.get(name), state["values"])
+                state["values"][name] = self._validate(name, content.get(name), state)
             except Invalid as error:
-                state["notes"][name] = str(error)
+                state["notes"][name] = _note(error)
                 attempts = state["attempts"][name] = state["attempts"].get(name, 0) + 1
                 if attempts >= self.options.max_attempts:
+                    language = state["language"]
                     state["finish"] = asdict_finish(
                         Finish(
                             "failed",
-                            f"Stopped after {attempts} invalid answers for {name.replace('_', ' ')} "
-                            f"({error}). Nothing was booked.",
+                            say(
+                                language,
+                                "finish.too_many_invalid",
+                                attempts=attempts,
+                                field=say(language, f"subject.{name}"),
+                                error=self._explain(state, state["notes"][name]),
+                            ),
                         )
                     )
                     return
         self._derive_travelers(state)
 
-    def _ended_early(self, action: str, field_name: str) -> dict[str, Any]:
-        verb = "declined to answer" if action == "decline" else "cancelled"
+    def _ended_early(self, state: dict[str, Any], action: str, field_name: str) -> dict[str, Any]:
+        language = state["language"]
+        subject = say(language, f"subject.{field_name}")
         if action == "unsupported":
-            missing = ", ".join(FIELDS)
-            return asdict_finish(
-                Finish(
-                    "failed",
-                    "This client cannot answer questions (it did not declare elicitation), and "
-                    f"{field_name.replace('_', ' ')} is missing or invalid. Pass {missing} as arguments. "
-                    "Nothing was booked.",
-                )
-            )
+            message = say(language, "finish.unsupported", field=subject, missing=", ".join(FIELDS))
+            return asdict_finish(Finish("failed", message))
         status = "declined" if action == "decline" else "cancelled"
-        return asdict_finish(
-            Finish(status, f"You {verb} when asked for the {field_name.replace('_', ' ')}. Nothing was booked.")
-        )
+        return asdict_finish(Finish(status, say(language, f"finish.{status}", field=subject)))
 
     # --- recommendations
 
     def _sampling_request(self, state: dict[str, Any]) -> Sample:
-        price = state["quote"]["price"]
-        destination = self.catalog.resolve(price["destination"])
-        assert destination is not None  # the quote was made from the catalogue
-        prompt = (
-            f"Trip: {destination.label}, {price['trip_type']} trip, {price['nights']} nights, "
-            f"{price['travelers']} travellers. Highlights: {', '.join(destination.highlights)}. "
-            f"Local food: {', '.join(destination.local_food)}. Write three short recommendations."
-        )
+        system_prompt, prompt = self._sampling_text(state)
         return Sample(
             key="recommendations",
-            system_prompt=RECOMMENDATION_SYSTEM_PROMPT,
+            system_prompt=system_prompt,
             prompt=prompt,
             max_tokens=self.options.sampling_max_tokens,
             model_hints=("claude-haiku",),
         )
 
-    def _on_sample(self, state: dict[str, Any], result: SampleResult) -> None:
-        lines = sanitize_recommendations(result.text) if result.text else []
-        if lines:
-            state["recommendations"] = {"source": "sampling", "items": lines, "note": "written by your model"}
-            return
+    def _sampling_text(self, state: dict[str, Any]) -> tuple[str, str]:
+        """The system prompt and the prompt: the trip, in the user's language, asking for that language."""
+        language = state["language"]
+        price = state["quote"]["price"]
+        destination = self._destination(state)
+        words = destination.words(language)
+        prompt = say(
+            language,
+            "sampling.prompt",
+            destination=destination.label_in(language),
+            trip_type=self._name_of(language)("trip_type", price["trip_type"]),
+            nights=say(language, "unit.nights", n=price["nights"]),
+            travelers=say(language, "unit.travelers", n=price["travelers"]),
+            highlights=join(language, words.highlights),
+            foods=join(language, words.local_food),
+        )
+        return say(language, "sampling.system"), prompt
+
+    def _destination(self, state: dict[str, Any]) -> Destination:
         destination = self.catalog.resolve(state["quote"]["price"]["destination"])
-        assert destination is not None
-        reason = result.reason or "the model returned no usable text"
+        assert destination is not None  # the quote was made from the catalogue
+        return destination
+
+    def _trip_text(self, state: dict[str, Any]) -> recommendations.TripText:
+        """What sampled lines are checked against: this destination's names, every other place, the prompt."""
+        own = self._destination(state)
+        others = [name for d in self.catalog.destinations if d is not own for name in (d.name, *d.aliases, *d.places)]
+        system_prompt, prompt = self._sampling_text(state)
+        return recommendations.TripText(
+            own_places=recommendations.place_keys([own.name, *own.aliases, *own.places]),
+            other_places=recommendations.place_keys([*others, *self.catalog.other_places]),
+            prompt=f"{system_prompt}\n{prompt}",
+        )
+
+    def _on_sample(self, state: dict[str, Any], result: SampleResult) -> None:
+        if result.text is not None:
+            verdict = recommendations.review(result.text, self._trip_text(state))
+            if verdict.accepted:
+                state["recommendations"] = {"source": "sampling", "items": list(verdict.lines)}
+                return
+            why = {"key": f"review.{verdict.problem}", "params": {"line": verdict.line, "detail": verdict.detail, "n": verdict.detail}}
+        else:
+            why = {"key": f"reason.{result.reason or 'failed'}", "params": {"detail": result.detail}}
         state["recommendations"] = {
             "source": "catalogue",
-            "items": catalogue_recommendations(destination),
-            "note": f"from the catalogue ({reason})",
+            "items": catalogue_recommendations(self._destination(state), state["language"]),
+            "why": why,
         }
+
+    def _recommendations_note(self, state: dict[str, Any]) -> str:
+        """Why the catalogue's recommendations were used ("" for sampled ones)."""
+        why = state["recommendations"].get("why")
+        return say(state["language"], why["key"], **why["params"]) if why else ""
 
     # --- confirmation and the end
 
-    def _confirmation(self, state: dict[str, Any]) -> Elicit:
-        price = Price(**state["quote"]["price"])
-        tips = "\n".join(f"- {item}" for item in state["recommendations"]["items"])
-        message = (
-            f"Quote {state['quote']['id']}: {price.summary()}.\n"
-            f"Recommendations ({state['recommendations']['note']}):\n{tips}\n"
-            "Book this trip? Choose Book or Cancel."
+    def _summary(self, state: dict[str, Any]) -> str:
+        language, price = state["language"], Price(**state["quote"]["price"])
+        if language == DEFAULT_LANGUAGE:
+            return price.summary()
+        return say(
+            language,
+            "summary",
+            destination=self._name_of(language)("destination", price.destination),
+            trip_type=self._name_of(language)("trip_type", price.trip_type),
+            nights=say(language, "unit.nights", n=price.nights),
+            travelers=say(language, "unit.travelers", n=price.travelers),
+            rooms=say(language, "unit.rooms", n=price.rooms),
+            transport=f"{price.transport_jpy:,}",
+            hotel=f"{price.hotel_jpy:,}",
+            total=f"{price.total_jpy:,}",
         )
+
+    def _confirmation(self, state: dict[str, Any]) -> Elicit:
+        """The quote, the recommendations set apart as quoted text, then the decision with the real total.
+
+        Sampled lines are untrusted: each is shown inside quotation marks under a heading that says
+        so, between the quote and the question, so a sampled "Quote … ¥1" cannot pass for either.
+        """
+        language = state["language"]
+        total = f"{state['quote']['price']['total_jpy']:,}"
+        tips = state["recommendations"]
+        if tips["source"] == "sampling":
+            heading = say(language, "confirm.sampled")
+            lines = [say(language, "confirm.quoted_line", line=item) for item in tips["items"]]
+        else:
+            heading = say(language, "confirm.catalogue", reason=self._recommendations_note(state))
+            lines = [f"  - {item}" for item in tips["items"]]
+        parts = [
+            " ".join([*self._notices(state), say(language, "confirm.quote", quote_id=state["quote"]["id"], summary=self._summary(state))]),
+            "",
+            heading,
+            *lines,
+            "",
+            say(language, "confirm.ask", total=total),
+        ]
         schema = {
             "type": "object",
             "properties": {
                 "decision": {
                     "type": "string",
-                    "title": "Decision",
+                    "title": say(language, "field.decision"),
                     "oneOf": [
-                        {"const": "Book", "title": f"Book (¥{price.total_jpy:,})"},
-                        {"const": "Cancel", "title": "Cancel (keep the quote for later)"},
+                        {"const": "Book", "title": say(language, "confirm.book", total=total)},
+                        {"const": "Cancel", "title": say(language, "confirm.cancel")},
                     ],
                 }
             },
             "required": ["decision"],
         }
-        return Elicit(key="confirm", message=message, schema=schema)
+        return Elicit(key="confirm", message="\n".join(parts), schema=schema)
 
     def _on_confirm(self, state: dict[str, Any], answer: Answer) -> None:
         decision = (answer.content or {}).get("decision") if answer.action == "accept" else None
@@ -516,37 +664,41 @@ class PlanTrip:
         state["finish"] = self._quoted(state, answer.action)
 
     def _quoted(self, state: dict[str, Any], action: str) -> dict[str, Any]:
-        quote = state["quote"]
-        how = {"accept": "You chose not to book", "decline": "You declined", "cancel": "You cancelled"}.get(
-            action, "Not booked"
-        )
-        return asdict_finish(
-            Finish(
-                "quoted",
-                f"{how}; nothing was booked. Quote {quote['id']} is saved until {quote['expires_at']}: "
-                f"book it later with book_quote.",
-                self._result_data(state),
-            )
-        )
+        quote, language = state["quote"], state["language"]
+        how = say(language, f"how.{action}" if action in ("accept", "decline", "cancel") else "how.unsupported")
+        message = say(language, "finish.quoted", how=how, quote_id=quote["id"], expires_at=quote["expires_at"])
+        return asdict_finish(Finish("quoted", self._with_place(state, message), self._result_data(state)))
 
     def _booked(self, state: dict[str, Any], reservation_id: str) -> dict[str, Any]:
-        price = Price(**state["quote"]["price"])
+        message = say(state["language"], "finish.booked", reservation_id=reservation_id, summary=self._summary(state))
         return asdict_finish(
-            Finish(
-                "booked",
-                f"Booked: reservation {reservation_id}. {price.summary()}.",
-                {**self._result_data(state), "reservation_id": reservation_id},
-            )
+            Finish("booked", self._with_place(state, message), {**self._result_data(state), "reservation_id": reservation_id})
         )
 
+    def _with_place(self, state: dict[str, Any], message: str) -> str:
+        """The final message, after the note that a place was planned as its destination."""
+        if "place" not in state:
+            return message
+        language = state["language"]
+        destination = self._name_of(language)("destination", state["place"]["destination"])
+        return say(language, "note.place", place=state["place"]["place"], destination=destination) + " " + message
+
     def _result_data(self, state: dict[str, Any]) -> dict[str, Any]:
+        tips = state["recommendations"]
         return {
             "quote_id": state["quote"]["id"],
             "quote_expires_at": state["quote"]["expires_at"],
             "quote": state["quote"]["price"],
-            "recommendations": state["recommendations"]["items"],
-            "recommendations_source": state["recommendations"]["source"],
+            "recommendations": tips["items"],
+            "recommendations_source": tips["source"],
+            "recommendations_note": self._recommendations_note(state),
+            "language": state["language"],
         }
+
+
+def _note(error: Invalid) -> dict[str, Any]:
+    """An Invalid as flow state (JSON): shown in the question's language when it is asked."""
+    return {"key": error.key, "params": error.params}
 
 
 # --- confirmations for book_quote and cancel_booking ---------------------------------------------

@@ -143,6 +143,15 @@ TripType = Annotated[str | None, Field(description="solo, couple, family or frie
 Number = StrictInt | StrictFloat | str
 Nights = Annotated[Number | None, Field(description="Hotel nights, 1-7")]
 Travelers = Annotated[Number | None, Field(description="Number of travellers (solo 1, couple 2)")]
+Language = Annotated[
+    str | None,
+    Field(
+        description=(
+            "Language to ask the user in: en or ja. Set it to the language the user writes in. "
+            "Default: ja when the destination is written in Japanese, else en."
+        )
+    ),
+]
 
 
 def _register_tools(mcp: FastMCP, services: Services) -> None:
@@ -175,9 +184,15 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         trip_type: TripType = None,
         nights: Nights = None,
         travelers: Travelers = None,
+        language: Language = None,
     ) -> Any:
-        """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest."""
-        arguments = {"destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers}
+        """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest.
+
+        Questions are asked in `language` (en or ja): pass the language of the conversation.
+        """
+        arguments = {
+            "destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers, "language": language,
+        }
         return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects, services.keeper)
 
     @mcp.tool(

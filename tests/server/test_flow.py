@@ -15,13 +15,15 @@ from mcp_server.flow import (
     SampleResult,
     Search,
     Searched,
-    sanitize_recommendations,
 )
 
 CATALOG = load_catalog()
 
 
-def run(flow, state, answers, sample_text="a\nb\nc"):
+GOOD_TIPS = "Walk Fushimi Inari at dawn.\nTake the Sagano scenic train.\nTry yudofu near Nanzen-ji."
+
+
+def run(flow, state, answers, sample_text=GOOD_TIPS):
     """Drive the flow with scripted answers; returns (finish, questions asked)."""
     asked = []
     while True:
@@ -37,7 +39,7 @@ def run(flow, state, answers, sample_text="a\nb\nc"):
                 "destination": action.destination, "trip_type": action.trip_type, "nights": action.nights,
                 "travelers": action.travelers, "rooms": 1, "transport_jpy": 1, "hotel_jpy": 1, "total_jpy": 2})
         elif isinstance(action, Sample):
-            outcome = SampleResult(sample_text, "" if sample_text else "no sampling")
+            outcome = SampleResult(sample_text, "" if sample_text is not None else "no_capability")
         elif isinstance(action, Book):
             outcome = Booked("TRV-TEST0001")
         state = flow.apply(state, outcome)
@@ -62,7 +64,7 @@ def test_solo_and_couple_fix_the_head_count():
 @pytest.mark.parametrize(
     ("arguments", "key", "reason"),
     [
-        ({"destination": "Sapporo"}, "destination", "Sapporo is not in the catalogue; choose one of Kyoto, Okinawa, Hokkaido, Fukuoka."),
+        ({"destination": "Atlantis"}, "destination", "Atlantis is not in the catalogue; choose one of Kyoto, Okinawa, Hokkaido, Fukuoka."),
         ({"destination": "Kyoto", "trip_type": "business"}, "trip_type", "The trip type must be one of solo, couple, family, friends"),
         ({"destination": "Kyoto", "trip_type": "solo", "nights": 10}, "nights", "Nights must be from 1 to 7; 10 is out of range."),
         ({"destination": "Kyoto", "trip_type": "friends", "nights": 2, "travelers": -3}, "travelers", "Travellers must be from 1 to 8; -3 is out of range."),
@@ -146,12 +148,5 @@ def test_missing_sampling_falls_back_to_catalogue_and_says_so():
                         [{"decision": "Book"}], sample_text=None)
     assert finish.data["recommendations_source"] == "catalogue"
     assert any("Fushimi Inari" in item for item in finish.data["recommendations"])
-    assert "from the catalogue (no sampling)" in asked[-1].message
-
-
-def test_sampling_output_is_untrusted_text():
-    text = "1. Visit\x1b[31m Kiyomizu\u202e-dera\n\n- " + "x" * 500 + "\n• third\nfourth is dropped"
-    lines = sanitize_recommendations(text)
-    assert lines[0] == "Visit[31m Kiyomizu-dera"
-    assert len(lines[1]) == 200 and lines[1].endswith("…")
-    assert lines[2] == "third" and len(lines) == 3
+    assert "Recommendations from the catalogue (your client did not declare sampling):" in asked[-1].message
+    assert finish.data["recommendations_note"] == "your client did not declare sampling"

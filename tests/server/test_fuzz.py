@@ -161,7 +161,7 @@ def test_the_pure_flow_books_only_the_trip_its_answers_describe(arguments, style
             price = validate_trip(CATALOG, trip)
             searched = outcome = Searched("Q-FUZZ", "2099-01-01T00:00:00Z", price.as_dict())
         elif isinstance(action, Sample):
-            outcome = SampleResult(data.draw(st.none() | st.text(max_size=400)), "no text")
+            outcome = SampleResult(data.draw(st.none() | st.text(max_size=400)), "no_capability")
         else:
             assert isinstance(action, Book) and action.quote_id == "Q-FUZZ"
             assert isinstance(decision, str) and decision.strip().casefold() == "book"

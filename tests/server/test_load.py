@@ -49,7 +49,7 @@ async def one_session(url: str, script: Script, connected: asyncio.Barrier) -> d
     human = Human([{name: trip[name]} for name in ("destination", "trip_type", "nights", "travelers")] + [{"decision": "Book"}])
 
     async def own_llm(messages, params, context):
-        return f"{script.tip}\nSecond.\nThird."
+        return f"{script.tip}\nWalk the old town at dawn.\nTry the food at a local market."
 
     async with client(url, human, mode=script.mode, sampling=own_llm) as c:
         await connected.wait()  # every session is open before any starts its flow

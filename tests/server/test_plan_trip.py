@@ -41,13 +41,26 @@ async def test_what_the_caller_knows_is_not_asked(server, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_invalid_answers_are_asked_again(server, mode):
-    human = Human([{"destination": "Sapporo"}, {"destination": "hakata"}, {"nights": 0}, {"nights": 2}, {"decision": "Book"}])
+    human = Human([{"destination": "Atlantis"}, {"destination": "hakata"}, {"nights": 0}, {"nights": 2}, {"decision": "Book"}])
     async with client(server, human, mode=mode) as c:
         result = await c.call_tool("plan_trip", {"trip_type": "couple"})
     assert human.asked == ["destination", "destination", "nights", "nights", "decision"]
-    assert human.questions[1][0].startswith("Sapporo is not in the catalogue; choose one of Kyoto, Okinawa, Hokkaido, Fukuoka.")
+    assert human.questions[1][0].startswith("Atlantis is not in the catalogue; choose one of Kyoto, Okinawa, Hokkaido, Fukuoka.")
     assert human.questions[3][0].startswith("Nights must be from 1 to 7; 0 is out of range.")
     assert result.structured_content["quote"]["destination"] == "Fukuoka"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_city_plans_its_destination_and_says_so(server, mode):
+    human = Human([{"destination": "Sapporo"}, {"nights": 2}, {"decision": "Book"}])
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("plan_trip", {"trip_type": "solo"})
+    assert human.asked == ["destination", "nights", "decision"]
+    assert human.questions[1][0] == "Sapporo is in Hokkaido — planning Hokkaido. How many nights (1-7)?"
+    assert "Sapporo is in Hokkaido" not in human.questions[2][0]  # said once, not at every question
+    data = result.structured_content
+    assert data["status"] == "booked" and data["quote"]["destination"] == "Hokkaido"
+    assert data["message"].startswith("Sapporo is in Hokkaido — planning Hokkaido. Booked: reservation TRV-")
 
 
 STEPS = ["destination", "trip_type", "nights", "travelers", "decision"]

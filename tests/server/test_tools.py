@@ -46,7 +46,7 @@ async def test_get_quote_answers_price_questions_without_asking(server, store):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"destination": "Sapporo", "trip_type": "solo", "nights": 2, "travelers": 1}, "Sapporo is not in the catalogue"),
+        ({"destination": "Atlantis", "trip_type": "solo", "nights": 2, "travelers": 1}, "Atlantis is not in the catalogue"),
         ({"destination": "Kyoto", "trip_type": "solo", "nights": 9, "travelers": 1}, "Nights must be from 1 to 7"),
         ({"destination": "Kyoto", "trip_type": "couple", "nights": 2, "travelers": 3}, "A couple trip is for exactly 2"),
     ],

@@ -150,7 +150,7 @@ async def test_ask_approved_request_and_edited_answer_reach_the_server(server, h
     review = SamplingReview(input=pipe, output=output)
     sampler = harness.sampler("ask", review=review, sampling=["Visit Churaumi at opening time."])
     bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode=mode, sampler=sampler)
-    pipe.send_text("a\r" + "e\r" + "\nWatch the sunset at Cape Manzamo." + FINISH_EDIT + "s\r")
+    pipe.send_text("a\r" + "e\r" + "\nWatch the sunset at Cape Manzamo.\nTry soki soba in Naha." + FINISH_EDIT + "s\r")
     await bridge.start()
     try:
         result = await bridge.call_tool("plan_trip", KNOWN)
@@ -158,11 +158,12 @@ async def test_ask_approved_request_and_edited_answer_reach_the_server(server, h
         await bridge.stop()
     data = result.structured_content
     assert data["status"] == "booked" and data["recommendations_source"] == "sampling"
-    assert data["recommendations"] == ["Visit Churaumi at opening time.", "Watch the sunset at Cape Manzamo."]
+    # Three lines: the server accepts sampled text only as three real recommendations.
+    assert data["recommendations"] == ["Visit Churaumi at opening time.", "Watch the sunset at Cape Manzamo.", "Try soki soba in Naha."]
     shown = visible(terminal)
     assert "── travel-planner asks to use your model (sampling)" in shown
     assert "Okinawa (沖縄)" in shown  # the full request was shown before approval
-    assert harness.events("sampling_response")[0]["text"].endswith("Watch the sunset at Cape Manzamo.")
+    assert harness.events("sampling_response")[0]["text"].endswith("Watch the sunset at Cape Manzamo.\nTry soki soba in Naha.")
 
 
 async def test_ask_request_can_be_edited_before_approval(server, harness, pipe, output, terminal):
