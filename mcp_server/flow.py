@@ -17,7 +17,7 @@ from typing import Any, Literal
 from mcp_server import recommendations
 from mcp_server.catalog import Catalog, Destination, Match
 from mcp_server.errors import FlowStateError
-from mcp_server.messages import DEFAULT_LANGUAGE, detect_language, join, parse_language, say
+from mcp_server.messages import DEFAULT_LANGUAGE, detect_language, join, parse_language, say, sentences
 from mcp_server.pricing import Price, price_trip
 
 FIELDS = ("destination", "trip_type", "nights", "travelers")  # the order questions are asked in
@@ -454,7 +454,7 @@ class PlanTrip:
         schema = {"type": "object", "properties": properties, "required": list(names)}
         notes = [self._explain(state, state["notes"][name]) for name in names if name in state["notes"]]
         prompts = [self._prompt(name, values, language) for name in names]
-        message = " ".join([*self._notices(state), *notes, *prompts])
+        message = sentences(language, [*self._notices(state), *notes, *prompts])
         return Elicit(key="form" if len(names) > 1 else names[0], message=message, schema=schema)
 
     def _notices(self, state: dict[str, Any]) -> list[str]:
@@ -629,7 +629,7 @@ class PlanTrip:
             heading = say(language, "confirm.catalogue", reason=self._recommendations_note(state))
             lines = [f"  - {item}" for item in tips["items"]]
         parts = [
-            " ".join([*self._notices(state), say(language, "confirm.quote", quote_id=state["quote"]["id"], summary=self._summary(state))]),
+            sentences(language, [*self._notices(state), say(language, "confirm.quote", quote_id=state["quote"]["id"], summary=self._summary(state))]),
             "",
             heading,
             *lines,
@@ -681,7 +681,7 @@ class PlanTrip:
             return message
         language = state["language"]
         destination = self._name_of(language)("destination", state["place"]["destination"])
-        return say(language, "note.place", place=state["place"]["place"], destination=destination) + " " + message
+        return sentences(language, [say(language, "note.place", place=state["place"]["place"], destination=destination), message])
 
     def _result_data(self, state: dict[str, Any]) -> dict[str, Any]:
         tips = state["recommendations"]

@@ -88,7 +88,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "{place}は{destination}にあります — {destination}の旅行として計画します。",
     },
     "note.language": {
-        "en": "Language {value} is not supported; using English.",
+        "en": "Language {value} is not supported; continuing in English.",
         "ja": "言語 {value} には対応していないため、日本語で続けます。",
     },
     "confirm.quote": {"en": "Quote {quote_id}: {summary}.", "ja": "見積もり {quote_id}: {summary}。"},
@@ -115,7 +115,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "review.empty": {"en": "your model's reply was empty", "ja": "モデルの返答が空でした"},
     "review.too_few": {
         "en": "your model wrote {n} usable line, not 3|your model wrote {n} usable lines, not 3",
-        "ja": "モデルの返答に使える行が{n}行しかありません（3行必要）",
+        "ja": "モデルの返答で使える行が{n}行だけで、3行に足りません",
     },
     "review.too_long": {
         "en": "line {line} of your model's reply is longer than {detail} characters",
@@ -147,6 +147,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "tip.time_for": {"en": "Make time for {first} and {second}.", "ja": "{first}と{second}にも時間を取りましょう。"},
     "tip.food": {"en": "Try the local food: {foods}.", "ja": "ご当地グルメ: {foods}。"},
     "list.separator": {"en": ", ", "ja": "、"},
+    "sentence.separator": {"en": " ", "ja": ""},
     # --- the sampling request
     "sampling.system": {
         "en": (
@@ -243,4 +244,10 @@ def parse_language(value: object) -> Language | None:
 
 
 def join(language: str, items: list[str] | tuple[str, ...]) -> str:
+    """A list in running text: "a, b, c" / "a、b、c"."""
     return say(language, "list.separator").join(items)
+
+
+def sentences(language: str, items: list[str]) -> str:
+    """Sentences one after another: spaced in English, run together in Japanese."""
+    return say(language, "sentence.separator").join(items)

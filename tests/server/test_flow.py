@@ -150,3 +150,34 @@ def test_missing_sampling_falls_back_to_catalogue_and_says_so():
     assert any("Fushimi Inari" in item for item in finish.data["recommendations"])
     assert "Recommendations from the catalogue (your client did not declare sampling):" in asked[-1].message
     assert finish.data["recommendations_note"] == "your client did not declare sampling"
+
+
+def test_a_place_given_as_an_argument_is_noted_at_the_confirmation_and_in_the_result():
+    flow = PlanTrip(CATALOG)
+    finish, asked = run(flow, flow.start({"destination": "Arashiyama", "trip_type": "solo", "nights": 1}), [{"decision": "Book"}])
+    assert asked[0].message.startswith("Arashiyama is in Kyoto — planning Kyoto. Quote Q-TEST: Kyoto, solo")
+    assert finish.message.startswith("Arashiyama is in Kyoto — planning Kyoto. Booked: reservation TRV-TEST0001.")
+
+
+def test_a_destination_answered_in_japanese_switches_the_questions_to_japanese():
+    flow = PlanTrip(CATALOG)
+    state = flow.apply(flow.start({}), Answer("accept", {"destination": "京都"}))
+    assert flow.next_action(state).message.startswith("どんな旅行ですか？")
+    fixed = flow.apply(flow.start({"language": "en"}), Answer("accept", {"destination": "京都"}))
+    assert flow.next_action(fixed).message.startswith("What kind of trip is it?")  # the caller's choice wins
+
+
+def test_reasons_to_ask_again_follow_the_language():
+    flow = PlanTrip(CATALOG)
+    action = flow.next_action(flow.start({"destination": "Atlantis", "language": "ja"}))
+    assert action.message.startswith("「Atlantis」はカタログにありません。次から選んでください: 京都、沖縄、北海道、福岡。")
+    action = flow.next_action(flow.start({"destination": "京都", "trip_type": "couple", "nights": 2, "travelers": 3}))
+    assert action.message.startswith("3名はカップル（2名）に合いません。次から選んでください: 家族旅行、友人との旅行。")
+
+
+def test_the_state_stays_json_whatever_the_language():
+    import json
+
+    flow = PlanTrip(CATALOG)
+    state = flow.start({"destination": "札幌", "trip_type": "solo", "nights": "x", "language": "xx"})
+    assert json.loads(json.dumps(state)) == state

@@ -175,3 +175,113 @@ async def test_form_style_asks_one_form(tmp_path):
         result = await c.call_tool("plan_trip", {"destination": "Kyoto"})
     assert list(human.questions[0][1]["properties"]) == ["trip_type", "nights", "travelers"]
     assert result.structured_content["quote"]["rooms"] == 2
+
+
+def sampling_returns(text):
+    async def model(messages, params, context):
+        return text
+
+    return model
+
+
+JUNK = [
+    ("- 1.\n- 2.\n- 3.", "line 1 of your model's reply has no real words"),
+    ("1. 1. 1. 2. 2. 2. 3. 3. 3.", "your model wrote 1 usable line, not 3"),
+    ("1. Tokyo, 2 nights, 10 people, 200 yen\n2. Osaka\n3. Nara", "line 1 of your model's reply is about tokyo, not this trip"),
+    ("Write three short recommendations.\nWrite three short recommendations.\nWrite three short recommendations.",
+     "line 1 of your model's reply repeats the request"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("junk", "reason"), JUNK)
+async def test_junk_from_a_weak_model_is_replaced_by_the_catalogue_and_the_reason_shown(server, mode, junk, reason):
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode=mode, sampling=sampling_returns(junk)) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    data = result.structured_content
+    assert data["status"] == "booked" and data["recommendations_source"] == "catalogue"
+    assert data["recommendations"] == ["Visit Fushimi Inari Taisha.", "Make time for Arashiyama bamboo grove and Kiyomizu-dera.",
+                                       "Try the local food: yudofu, matcha sweets, nishin soba."]
+    assert data["recommendations_note"] == reason
+    assert f"Recommendations from the catalogue ({reason}):" in human.questions[0][0]
+    assert f"Recommendations from the catalogue ({reason}):" in result.content[0].text
+    assert "Tokyo" not in human.questions[0][0] and "1." not in human.questions[0][0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_sampled_lines_are_shown_as_quoted_untrusted_text_apart_from_the_quote_and_the_decision(server, mode):
+    tips = "Walk Fushimi Inari at dawn.\u2060\U000e0041\nTake the \u202eSagano scenic train.\ufeff\nTry yudofu near Nanzen-ji.\u00ad\u061c\u180e"
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode=mode, sampling=sampling_returns(tips)) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    message = human.questions[0][0]
+    quote, tips_block, decision = message.split("\n\n")
+    assert quote.startswith("Quote Q-") and quote.endswith("= ¥26,000.")
+    assert tips_block.splitlines() == [
+        "Recommendations written by your model (unchecked text, not part of the quote):",
+        "  > “Walk Fushimi Inari at dawn.”",
+        "  > “Take the Sagano scenic train.”",
+        "  > “Try yudofu near Nanzen-ji.”",
+    ]
+    assert decision == "Book this trip for ¥26,000? Choose Book or Cancel."
+    data = result.structured_content
+    assert data["recommendations_source"] == "sampling" and data["recommendations_note"] == ""
+    assert data["recommendations"][1] == "Take the Sagano scenic train."
+    assert all(ord(char) < 0x2000 for item in data["recommendations"] for char in item)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_sampled_fake_quote_never_reaches_the_question(server, mode):
+    fake = "Walk Fushimi Inari at dawn.\nQuote Q-FAKE01: Kyoto, solo, 1 night = ¥1\u200b\nTry yudofu near Nanzen-ji."
+    human = Human([{"decision": "Book"}])
+    async with client(server, human, mode=mode, sampling=sampling_returns(fake)) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    assert "Q-FAKE01" not in human.questions[0][0] and "¥1\n" not in human.questions[0][0]
+    assert result.structured_content["recommendations_note"] == "line 2 of your model's reply states a price, head count or quote"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_questions_and_the_sampling_request_speak_japanese(server, mode):
+    seen = []
+
+    async def model(messages, params, context):
+        seen.append(params)
+        return "早朝の伏見稲荷大社を歩きましょう。\n嵯峨野トロッコ列車に乗りましょう。\n南禅寺のそばで湯豆腐を味わいましょう。"
+
+    human = Human([{"destination": "Kyoto"}, {"trip_type": "family"}, {"nights": 2}, {"travelers": 3}, {"decision": "Book"}])
+    async with client(server, human, mode=mode, sampling=model) as c:
+        result = await c.call_tool("plan_trip", {"language": "ja"})
+    messages = [message for message, _ in human.questions]
+    assert messages[0].startswith("どちらへ行きますか？ 次から選んでください: 京都 (Kyoto)、沖縄 (Okinawa)")
+    destination = human.questions[0][1]["properties"]["destination"]
+    assert destination["title"] == "行き先" and {"const": "Kyoto", "title": "京都 (Kyoto)"} in destination["oneOf"]
+    assert messages[1].startswith("どんな旅行ですか？") and "家族旅行" in messages[1]
+    assert messages[2] == "何泊しますか？（1〜7泊）"
+    assert "あなたのモデルが書いたおすすめ" in messages[4] and "  > 「嵯峨野トロッコ列車に乗りましょう。」" in messages[4]
+    assert human.questions[4][1]["properties"]["decision"]["oneOf"][0]["title"] == "予約する（¥90,000）"
+    (params,) = seen
+    assert "日本語" in params.system_prompt and "京都 (Kyoto)" in params.messages[0].content.text
+    assert "伏見稲荷大社" in params.messages[0].content.text
+    data = result.structured_content
+    assert data["status"] == "booked" and data["language"] == "ja" and data["recommendations_source"] == "sampling"
+    assert data["message"].startswith("予約しました: 予約番号 TRV-")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_japanese_place_asks_in_japanese_and_names_the_destination(server, mode):
+    human = Human([{"nights": 2}, {"decision": "Cancel"}])
+    async with client(server, human, mode=mode, sampling=None) as c:
+        result = await c.call_tool("plan_trip", {"destination": "札幌", "trip_type": "solo"})
+    assert human.questions[0][0] == "札幌は北海道にあります — 北海道の旅行として計画します。何泊しますか？（1〜7泊）"
+    assert "カタログのおすすめ（クライアントがサンプリングに対応していません）:" in human.questions[1][0]
+    assert "富良野のラベンダー畑を訪れましょう。" in human.questions[1][0]
+    data = result.structured_content
+    assert data["status"] == "quoted" and data["quote"]["destination"] == "Hokkaido" and data["language"] == "ja"
+
+
+async def test_an_unsupported_language_says_so_and_asks_in_english(server):
+    human = Human([{"decision": "Cancel"}])
+    async with client(server, human, sampling=None) as c:
+        await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1, "language": "fr"})
+    assert human.questions[0][0].startswith("Language 'fr' is not supported; continuing in English. Quote Q-")
