@@ -190,8 +190,8 @@ def lookup_destination(catalog: Catalog, value: Any) -> Match:
         raise Invalid("invalid.destination_missing", kind="destination", choices=choices)
     match = catalog.lookup(value)
     if match is None:
-        shown = recommendations.strip_invisible(value).strip()
-        raise Invalid("invalid.destination_unknown", kind="destination", choices=choices, value=_show(shown)[1:-1])
+        # repr() shows hidden characters escaped, so "Kyoto\u202e" is not mistaken for Kyoto.
+        raise Invalid("invalid.destination_unknown", kind="destination", choices=choices, value=_show(value.strip())[1:-1])
     return match
 
 
@@ -345,8 +345,7 @@ class PlanTrip:
         state["language"] = chosen or detected or DEFAULT_LANGUAGE
         state["language_fixed"] = chosen is not None
         if requested not in (None, "") and chosen is None:
-            shown = _show(recommendations.strip_invisible(str(requested)))
-            state["notices"].append({"key": "note.language", "params": {"value": shown}})
+            state["notices"].append({"key": "note.language", "params": {"value": _show(requested)}})
 
     def _follow_language(self, state: dict[str, Any], text: Any) -> None:
         """A destination typed in Japanese switches the questions to Japanese, unless the caller chose."""
@@ -597,21 +596,7 @@ class PlanTrip:
     # --- confirmation and the end
 
     def _summary(self, state: dict[str, Any]) -> str:
-        language, price = state["language"], Price(**state["quote"]["price"])
-        if language == DEFAULT_LANGUAGE:
-            return price.summary()
-        return say(
-            language,
-            "summary",
-            destination=self._name_of(language)("destination", price.destination),
-            trip_type=self._name_of(language)("trip_type", price.trip_type),
-            nights=say(language, "unit.nights", n=price.nights),
-            travelers=say(language, "unit.travelers", n=price.travelers),
-            rooms=say(language, "unit.rooms", n=price.rooms),
-            transport=f"{price.transport_jpy:,}",
-            hotel=f"{price.hotel_jpy:,}",
-            total=f"{price.total_jpy:,}",
-        )
+        return trip_summary(self.catalog, Price(**state["quote"]["price"]), state["language"])
 
     def _confirmation(self, state: dict[str, Any]) -> Elicit:
         """The quote, the recommendations set apart as quoted text, then the decision with the real total.
@@ -707,11 +692,14 @@ def _note(error: Invalid) -> dict[str, Any]:
 class Confirm:
     """Ask one yes/no question, then perform one effect (Book or CancelBooking)."""
 
-    def __init__(self, name: str, question: str, effect: Book | CancelBooking, max_attempts: int = 3) -> None:
+    def __init__(
+        self, name: str, question: str, effect: Book | CancelBooking, max_attempts: int = 3, language: str = DEFAULT_LANGUAGE
+    ) -> None:
         self.name = name
         self.question = question
         self.effect = effect
         self.max_attempts = max_attempts
+        self.language = language
 
     def start(self) -> dict[str, Any]:
         return {"flow": self.name, "flow_id": secrets.token_hex(6), "target": _target(self.effect)}
@@ -723,7 +711,9 @@ class Confirm:
             return self.effect
         schema = {
             "type": "object",
-            "properties": {"confirm": {"type": "boolean", "title": "Confirm", "description": self.question}},
+            "properties": {
+                "confirm": {"type": "boolean", "title": say(self.language, "field.confirm"), "description": self.question}
+            },
             "required": ["confirm"],
         }
         return Elicit(key="confirm", message=self.question, schema=schema)
@@ -736,31 +726,59 @@ class Confirm:
         """
         action = self.next_action(state)
         state = _copy(state)
+        language = self.language
         match action, outcome:
             case Elicit(), Answer(action="accept"):
                 if (outcome.content or {}).get("confirm") is True:
                     state["confirmed"] = True
                 else:
-                    state["finish"] = asdict_finish(Finish("kept", "Not confirmed; nothing was changed."))
+                    state["finish"] = asdict_finish(Finish("kept", say(language, "kept.not_confirmed")))
             case Elicit(), Answer():
-                verb = {"decline": "declined", "cancel": "cancelled"}.get(outcome.action)
-                reason = (
-                    f"You {verb} the confirmation"
-                    if verb
-                    else "This client cannot ask for confirmation (no elicitation capability)"
-                )
-                state["finish"] = asdict_finish(Finish("kept", f"{reason}; nothing was changed."))
+                key = outcome.action if outcome.action in ("decline", "cancel") else "unsupported"
+                state["finish"] = asdict_finish(Finish("kept", say(language, f"kept.{key}")))
             case Book(), Booked():
-                state["finish"] = asdict_finish(
-                    Finish("booked", f"Booked: reservation {outcome.reservation_id}.", {"reservation_id": outcome.reservation_id})
-                )
+                message = say(language, "confirmed.booked", reservation_id=outcome.reservation_id)
+                state["finish"] = asdict_finish(Finish("booked", message, {"reservation_id": outcome.reservation_id}))
             case CancelBooking(), Cancelled():
-                state["finish"] = asdict_finish(
-                    Finish("cancelled", f"Reservation {outcome.reservation_id} is cancelled.", {"reservation_id": outcome.reservation_id})
-                )
+                message = say(language, "confirmed.cancelled", reservation_id=outcome.reservation_id)
+                state["finish"] = asdict_finish(Finish("cancelled", message, {"reservation_id": outcome.reservation_id}))
             case _:
                 raise FlowStateError(f"{type(outcome).__name__} does not answer {type(action).__name__}")
         return state
+
+
+def confirm_booking(catalog: Catalog, quote_id: str, price: Price, language: str | None) -> Confirm:
+    """book_quote's flow: "Book quote Q-…: <summary>?" in the caller's language."""
+    chosen = parse_language(language) or DEFAULT_LANGUAGE
+    question = say(chosen, "ask.book_quote", quote_id=quote_id, summary=trip_summary(catalog, price, chosen))
+    return Confirm("book_quote", question, Book(quote_id), language=chosen)
+
+
+def confirm_cancellation(catalog: Catalog, reservation_id: str, price: Price, language: str | None) -> Confirm:
+    """cancel_booking's flow: "Cancel reservation TRV-… (<summary>)?" in the caller's language."""
+    chosen = parse_language(language) or DEFAULT_LANGUAGE
+    question = say(chosen, "ask.cancel_booking", reservation_id=reservation_id, summary=trip_summary(catalog, price, chosen))
+    return Confirm("cancel_booking", question, CancelBooking(reservation_id), language=chosen)
+
+
+def trip_summary(catalog: Catalog, price: Price, language: str) -> str:
+    """A quote's one-line summary; English is Price.summary() itself."""
+    if language == DEFAULT_LANGUAGE:
+        return price.summary()
+    destination = catalog.resolve(price.destination)
+    trip_type = catalog.trip_types.get(price.trip_type)
+    return say(
+        language,
+        "summary",
+        destination=destination.words(language).name if destination else price.destination,
+        trip_type=trip_type.title_in(language) if trip_type else price.trip_type,
+        nights=say(language, "unit.nights", n=price.nights),
+        travelers=say(language, "unit.travelers", n=price.travelers),
+        rooms=say(language, "unit.rooms", n=price.rooms),
+        transport=f"{price.transport_jpy:,}",
+        hotel=f"{price.hotel_jpy:,}",
+        total=f"{price.total_jpy:,}",
+    )
 
 
 def _target(effect: Book | CancelBooking) -> str:

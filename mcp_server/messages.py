@@ -177,6 +177,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{destination}, {trip_type}, {nights}, {travelers} ({rooms}): transport ¥{transport} + hotel ¥{hotel} = ¥{total}",
         "ja": "{destination}、{trip_type}、{nights}、{travelers}（{rooms}）: 交通費 ¥{transport} + ホテル ¥{hotel} = 合計 ¥{total}",
     },
+    # --- book_quote and cancel_booking
+    "ask.book_quote": {"en": "Book quote {quote_id}: {summary}?", "ja": "見積もり {quote_id} を予約しますか？ {summary}"},
+    "ask.cancel_booking": {
+        "en": "Cancel reservation {reservation_id} ({summary})?",
+        "ja": "予約 {reservation_id} をキャンセルしますか？（{summary}）",
+    },
+    "field.confirm": {"en": "Confirm", "ja": "確認"},
+    "kept.not_confirmed": {"en": "Not confirmed; nothing was changed.", "ja": "確認されなかったため、何も変更していません。"},
+    "kept.decline": {"en": "You declined the confirmation; nothing was changed.", "ja": "確認を断りました。何も変更していません。"},
+    "kept.cancel": {"en": "You cancelled the confirmation; nothing was changed.", "ja": "確認をキャンセルしました。何も変更していません。"},
+    "kept.unsupported": {
+        "en": "This client cannot ask for confirmation (no elicitation capability); nothing was changed.",
+        "ja": "このクライアントは確認の質問ができません（elicitation 非対応）。何も変更していません。",
+    },
+    "confirmed.booked": {"en": "Booked: reservation {reservation_id}.", "ja": "予約しました: 予約番号 {reservation_id}。"},
+    "confirmed.cancelled": {"en": "Reservation {reservation_id} is cancelled.", "ja": "予約 {reservation_id} をキャンセルしました。"},
     # --- how a flow ends
     "finish.booked": {"en": "Booked: reservation {reservation_id}. {summary}.", "ja": "予約しました: 予約番号 {reservation_id}。{summary}。"},
     "finish.quoted": {

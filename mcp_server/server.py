@@ -28,12 +28,13 @@ from mcp_server.flow import (
     Booked,
     CancelBooking,
     Cancelled,
-    Confirm,
     Invalid,
     PlanOptions,
     PlanTrip,
     Search,
     Searched,
+    confirm_booking,
+    confirm_cancellation,
     validate_trip,
 )
 from mcp_server.middleware import ReadableArgumentErrors
@@ -147,8 +148,8 @@ Language = Annotated[
     str | None,
     Field(
         description=(
-            "Language to ask the user in: en or ja. Set it to the language the user writes in. "
-            "Default: ja when the destination is written in Japanese, else en."
+            "Language to ask the user in: en or ja. Set it to the language the user writes in "
+            "(plan_trip otherwise uses ja when the destination is written in Japanese; other tools use en)."
         )
     ),
 ]
@@ -226,11 +227,11 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         return ToolResult(content=price.summary(), structured_content=price.as_dict())
 
     @mcp.tool(output_schema=schemas.CONFIRM_RESULT, annotations={"title": "Book a saved quote"})
-    async def book_quote(ctx: Context, quote_id: str) -> Any:
-        """Book a quote saved by plan_trip (asks the user to confirm)."""
+    async def book_quote(ctx: Context, quote_id: str, language: Language = None) -> Any:
+        """Book a quote saved by plan_trip (asks the user to confirm, in `language`: en or ja)."""
         owner = services.owner(ctx)
         quote = await _or_tool_error_in_thread(lambda: services.store.get_quote(owner, quote_id))
-        flow = Confirm("book_quote", f"Book quote {quote.id}: {quote.price.summary()}?", Book(quote.id))
+        flow = confirm_booking(catalog, quote.id, quote.price, language)
         return await drive(flow, flow.start, ctx, effects, services.keeper)
 
     @mcp.tool(
@@ -256,8 +257,8 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         output_schema=schemas.CONFIRM_RESULT,
         annotations={"title": "Cancel a booking", "destructiveHint": True, "idempotentHint": True},
     )
-    async def cancel_booking(ctx: Context, reservation_id: str) -> Any:
-        """Cancel a booking (asks the user to confirm)."""
+    async def cancel_booking(ctx: Context, reservation_id: str, language: Language = None) -> Any:
+        """Cancel a booking (asks the user to confirm, in `language`: en or ja)."""
         owner = services.owner(ctx)
         booking = await _or_tool_error_in_thread(lambda: services.store.get_booking(owner, reservation_id))
         if booking.status == "cancelled":
@@ -265,11 +266,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
                 content=f"Reservation {booking.reservation_id} was already cancelled.",
                 structured_content={"status": "cancelled", "message": "already cancelled", "reservation_id": booking.reservation_id},
             )
-        flow = Confirm(
-            "cancel_booking",
-            f"Cancel reservation {booking.reservation_id} ({booking.price.summary()})?",
-            CancelBooking(booking.reservation_id),
-        )
+        flow = confirm_cancellation(catalog, booking.reservation_id, booking.price, language)
         return await drive(flow, flow.start, ctx, effects, services.keeper)
 
 

@@ -181,3 +181,8 @@ def test_the_state_stays_json_whatever_the_language():
     flow = PlanTrip(CATALOG)
     state = flow.start({"destination": "札幌", "trip_type": "solo", "nights": "x", "language": "xx"})
     assert json.loads(json.dumps(state)) == state
+
+
+def test_a_destination_with_hidden_characters_is_shown_escaped():
+    action = PlanTrip(CATALOG).next_action(PlanTrip(CATALOG).start({"destination": "Kyoto\u202e"}))
+    assert action.message.startswith("Kyoto\\u202e is not in the catalogue")

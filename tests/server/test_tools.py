@@ -122,3 +122,22 @@ def _price():
     from mcp_server.pricing import price_trip
 
     return price_trip(load_catalog().resolve("Kyoto"), "solo", 1, 1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_book_quote_and_cancel_booking_ask_in_the_callers_language(server, mode):
+    human = Human([{"decision": "Cancel"}, {"confirm": True}, {"confirm": True}])
+    async with client(server, human, mode=mode, sampling=None) as c:
+        planned = await c.call_tool("plan_trip", {"destination": "京都", "trip_type": "solo", "nights": 2})
+        booked = await c.call_tool("book_quote", {"quote_id": planned.structured_content["quote_id"], "language": "ja"})
+        reservation = booked.structured_content["reservation_id"]
+        cancelled = await c.call_tool("cancel_booking", {"reservation_id": reservation, "language": "ja"})
+    quote_id = planned.structured_content["quote_id"]
+    assert human.questions[1][0] == (
+        f"見積もり {quote_id} を予約しますか？ 京都、一人旅（1名）、2泊、1名（1室）: 交通費 ¥14,000 + ホテル ¥24,000 = 合計 ¥38,000"
+    )
+    assert human.questions[1][1]["properties"]["confirm"]["title"] == "確認"
+    assert booked.structured_content["message"] == f"予約しました: 予約番号 {reservation}。"
+    assert human.questions[2][0].startswith(f"予約 {reservation} をキャンセルしますか？")
+    assert cancelled.structured_content["status"] == "cancelled"
+    assert cancelled.structured_content["message"] == f"予約 {reservation} をキャンセルしました。"
