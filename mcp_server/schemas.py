@@ -43,6 +43,8 @@ PLAN_RESULT: dict[str, Any] = {
         "quote": _PRICE,
         "recommendations": _STRINGS,
         "recommendations_source": {"type": "string", "enum": ["sampling", "catalogue"]},
+        "recommendations_note": _STR,
+        "language": {"type": "string", "enum": ["en", "ja"]},
         "supplied": _STRINGS,
         "elicited": _STRINGS,
     },

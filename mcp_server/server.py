@@ -228,7 +228,10 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
 
     @mcp.tool(output_schema=schemas.CONFIRM_RESULT, annotations={"title": "Book a saved quote"})
     async def book_quote(ctx: Context, quote_id: str, language: Language = None) -> Any:
-        """Book a quote saved by plan_trip (asks the user to confirm, in `language`: en or ja)."""
+        """Book a quote saved by plan_trip (asks the user to confirm).
+
+        The question is asked in `language` (en or ja): pass the language of the conversation.
+        """
         owner = services.owner(ctx)
         quote = await _or_tool_error_in_thread(lambda: services.store.get_quote(owner, quote_id))
         flow = confirm_booking(catalog, quote.id, quote.price, language)
@@ -258,7 +261,10 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         annotations={"title": "Cancel a booking", "destructiveHint": True, "idempotentHint": True},
     )
     async def cancel_booking(ctx: Context, reservation_id: str, language: Language = None) -> Any:
-        """Cancel a booking (asks the user to confirm, in `language`: en or ja)."""
+        """Cancel a booking (asks the user to confirm).
+
+        The question is asked in `language` (en or ja): pass the language of the conversation.
+        """
         owner = services.owner(ctx)
         booking = await _or_tool_error_in_thread(lambda: services.store.get_booking(owner, reservation_id))
         if booking.status == "cancelled":
