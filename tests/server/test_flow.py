@@ -1,6 +1,8 @@
 """The pure step function, without any protocol: answers in, next action out."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mcp_server.catalog import load_catalog
 from mcp_server.flow import (
@@ -186,3 +188,21 @@ def test_the_state_stays_json_whatever_the_language():
 def test_a_destination_with_hidden_characters_is_shown_escaped():
     action = PlanTrip(CATALOG).next_action(PlanTrip(CATALOG).start({"destination": "Kyoto\u202e"}))
     assert action.message.startswith("Kyoto\\u202e is not in the catalogue")
+
+
+@given(
+    destination=st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["札幌", "Sapporo", "京都", "Naha", "嵐山"])),
+    language=st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["en", "ja", "ja-JP", "日本語", "fr"])),
+    answers=st.lists(st.sampled_from(["京都", "Kyoto", "Otaru", "x", 3]), max_size=3),
+    tips=st.one_of(st.none(), st.text(max_size=200)),
+)
+def test_any_language_and_destination_run_to_a_finish_in_one_language(destination, language, answers, tips):
+    flow = PlanTrip(CATALOG)
+    state = flow.start({"destination": destination, "trip_type": "solo", "nights": 1, "language": language})
+    replies = [{"destination": a} for a in answers] + [{"destination": "Kyoto"}, {"decision": "Book"}]
+    finish, asked = run(flow, state, replies, sample_text=tips)
+    assert finish.status in {"booked", "quoted", "failed"}  # leftover replies may answer Book/Cancel
+    assert all(action.message.strip() for action in asked)
+    if finish.status != "failed":
+        assert finish.data["language"] in {"en", "ja"} and len(finish.data["recommendations"]) == 3
+        assert (finish.data["recommendations_note"] == "") == (finish.data["recommendations_source"] == "sampling")
