@@ -63,6 +63,17 @@ async def test_a_city_plans_its_destination_and_says_so(server, mode):
     assert data["message"].startswith("Sapporo is in Hokkaido — planning Hokkaido. Booked: reservation TRV-")
 
 
+def sampling_returns(text):
+    """A client model that answers every sampling request with `text`; `.seen` keeps the requests."""
+
+    async def model(messages, params, context):
+        model.seen.append(params)
+        return text
+
+    model.seen = []
+    return model
+
+
 STEPS = ["destination", "trip_type", "nights", "travelers", "decision"]
 
 
@@ -129,15 +140,10 @@ async def test_failing_sampling_on_a_modern_request_ends_the_call_and_books_noth
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_sampling_request_carries_prompt_and_limits(server, mode):
-    seen = []
-
-    async def recording_llm(messages, params, context):
-        seen.append(params)
-        return "one\ntwo\nthree"
-
-    async with client(server, Human([{"decision": "Book"}]), mode=mode, sampling=recording_llm) as c:
+    model = sampling_returns("one\ntwo\nthree")
+    async with client(server, Human([{"decision": "Book"}]), mode=mode, sampling=model) as c:
         await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
-    (params,) = seen
+    (params,) = model.seen
     assert "exactly three recommendations" in params.system_prompt
     assert params.max_tokens == 300
     assert params.model_preferences.hints[0].name == "claude-haiku"
@@ -175,13 +181,6 @@ async def test_form_style_asks_one_form(tmp_path):
         result = await c.call_tool("plan_trip", {"destination": "Kyoto"})
     assert list(human.questions[0][1]["properties"]) == ["trip_type", "nights", "travelers"]
     assert result.structured_content["quote"]["rooms"] == 2
-
-
-def sampling_returns(text):
-    async def model(messages, params, context):
-        return text
-
-    return model
 
 
 JUNK = [
@@ -243,11 +242,7 @@ async def test_a_sampled_fake_quote_never_reaches_the_question(server, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_questions_and_the_sampling_request_speak_japanese(server, mode):
-    seen = []
-
-    async def model(messages, params, context):
-        seen.append(params)
-        return "早朝の伏見稲荷大社を歩きましょう。\n嵯峨野トロッコ列車に乗りましょう。\n南禅寺のそばで湯豆腐を味わいましょう。"
+    model = sampling_returns("早朝の伏見稲荷大社を歩きましょう。\n嵯峨野トロッコ列車に乗りましょう。\n南禅寺のそばで湯豆腐を味わいましょう。")
 
     human = Human([{"destination": "Kyoto"}, {"trip_type": "family"}, {"nights": 2}, {"travelers": 3}, {"decision": "Book"}])
     async with client(server, human, mode=mode, sampling=model) as c:
@@ -260,7 +255,7 @@ async def test_questions_and_the_sampling_request_speak_japanese(server, mode):
     assert messages[2] == "何泊しますか？（1〜7泊）"
     assert "あなたのモデルが書いたおすすめ" in messages[4] and "  > 「嵯峨野トロッコ列車に乗りましょう。」" in messages[4]
     assert human.questions[4][1]["properties"]["decision"]["oneOf"][0]["title"] == "予約する（¥90,000）"
-    (params,) = seen
+    (params,) = model.seen
     assert "日本語" in params.system_prompt and "京都 (Kyoto)" in params.messages[0].content.text
     assert "伏見稲荷大社" in params.messages[0].content.text
     data = result.structured_content
