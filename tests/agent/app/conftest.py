@@ -10,7 +10,8 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 BOOK_SCRIPT = {
     "turns": [{"tool_use": {"name": "plan_trip", "input": {"destination": "Kyoto"}}}, {"text": "Booked!"}],
-    "sampling": ["tip one\ntip two\ntip three"],
+    # Three real lines: the server refuses junk such as "tip one" and uses the catalogue instead.
+    "sampling": ["Walk Fushimi Inari at dawn.\nTake the Sagano scenic train.\nTry yudofu near Nanzen-ji."],
 }
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[>=]|[\r\x07]")
 WAIT_S = 60.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.app.conftest import read_events
+from tests.agent.app.conftest import BOOK_SCRIPT, read_events
 
 TRIP_AGENT = Path(sys.executable).parent / "trip-agent"
 
@@ -62,7 +62,7 @@ def test_plan_and_book_with_answers_and_transcript(tmp_path, book_script):
     assert sampling["server"] == "trip-server" and sampling["messages"][0]["role"] == "user"
     assert sampling["max_tokens"] > 0 and "system_prompt" in sampling and "model_preferences" in sampling
     sampled = by_type["sampling_response"][0]
-    assert sampled == {**sampled, "model": f"playback:{book_script}", "text": "tip one\ntip two\ntip three", "approved": True}
+    assert sampled == {**sampled, "model": f"playback:{book_script}", "text": BOOK_SCRIPT["sampling"][0], "approved": True}
     result = by_type["tool_result"][0]
     assert (result["name"], result["status"]) == ("plan_trip", "success")
     assert result["text"].startswith("Booked: reservation TRV-") and "¥38,000" in result["text"]
