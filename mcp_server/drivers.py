@@ -260,10 +260,11 @@ def _tool_result(finish: Finish, state: dict[str, Any]) -> ToolResult:
         structured["elicited"] = list(state.get("elicited", []))
     text = finish.message
     if finish.data.get("recommendations"):
-        language = finish.data.get("language", DEFAULT_LANGUAGE)
+        language, items = finish.data.get("language", DEFAULT_LANGUAGE), finish.data["recommendations"]
         if finish.data.get("recommendations_source") == "catalogue":
-            heading = say(language, "tips.catalogue", reason=finish.data.get("recommendations_note", ""))
-        else:
-            heading = say(language, "tips.sampled")
-        text += "\n" + heading + "\n" + "\n".join(f"- {item}" for item in finish.data["recommendations"])
+            lines = [say(language, "tips.catalogue", reason=finish.data.get("recommendations_note", ""))]
+            lines += [f"- {item}" for item in items]
+        else:  # the model's lines stay quoted as untrusted text here too
+            lines = [say(language, "tips.sampled"), *(say(language, "quoted_line", line=item) for item in items)]
+        text += "\n" + "\n".join(lines)
     return ToolResult(content=text, structured_content=structured)

@@ -91,12 +91,15 @@ class Answer:
     content: dict[str, Any] | None = None
 
 
+SampleReason = Literal["", "no_capability", "refused", "failed", "not_text"]
+
+
 @dataclass(frozen=True)
 class SampleResult:
     """The LLM's text, or None with the reason it is missing (a `reason.*` key of messages.py)."""
 
     text: str | None
-    reason: str = ""
+    reason: SampleReason = ""
     detail: str = ""  # e.g. the client's error for "reason.failed"
 
 
@@ -609,7 +612,7 @@ class PlanTrip:
         tips = state["recommendations"]
         if tips["source"] == "sampling":
             heading = say(language, "confirm.sampled")
-            lines = [say(language, "confirm.quoted_line", line=item) for item in tips["items"]]
+            lines = [say(language, "quoted_line", line=item) for item in tips["items"]]
         else:
             heading = say(language, "confirm.catalogue", reason=self._recommendations_note(state))
             lines = [f"  - {item}" for item in tips["items"]]

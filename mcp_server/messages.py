@@ -100,7 +100,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Recommendations from the catalogue ({reason}):",
         "ja": "カタログのおすすめ（{reason}）:",
     },
-    "confirm.quoted_line": {"en": "  > “{line}”", "ja": "  > 「{line}」"},
+    "quoted_line": {"en": "  > “{line}”", "ja": "  > 「{line}」"},
     "confirm.ask": {
         "en": "Book this trip for ¥{total}? Choose Book or Cancel.",
         "ja": "この旅行を ¥{total} で予約しますか？ Book（予約）か Cancel（キャンセル）を選んでください。",

@@ -74,6 +74,8 @@ def sampling_returns(text):
     return model
 
 
+GOOD_TIPS = "Walk Fushimi Inari at dawn.\nTake the Sagano scenic train.\nTry yudofu near Nanzen-ji."
+
 STEPS = ["destination", "trip_type", "nights", "travelers", "decision"]
 
 
@@ -280,3 +282,14 @@ async def test_an_unsupported_language_says_so_and_asks_in_english(server):
     async with client(server, human, sampling=None) as c:
         await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1, "language": "fr"})
     assert human.questions[0][0].startswith("Language 'fr' is not supported; continuing in English. Quote Q-")
+
+
+async def test_the_tool_result_quotes_sampled_lines_too(server):
+    async with client(server, Human([{"decision": "Book"}]), sampling=sampling_returns(GOOD_TIPS)) as c:
+        result = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
+    assert result.content[0].text.splitlines()[1:] == [
+        "Recommendations (written by your model, unchecked):",
+        "  > “Walk Fushimi Inari at dawn.”",
+        "  > “Take the Sagano scenic train.”",
+        "  > “Try yudofu near Nanzen-ji.”",
+    ]
