@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -20,6 +21,8 @@ STRING_FORMATS = ("email", "uri", "date", "date-time")
 TRUE_WORDS = ("y", "yes", "true", "1")
 FALSE_WORDS = ("n", "no", "false", "0")
 
+# "Name (alias, alias)", after folding (full-width brackets become ASCII ones).
+_TITLE_PARTS = re.compile(r"(?P<outer>[^()]*)\((?P<inner>[^()]*)\)")
 # Deliberately loose: one "@" with a dotted domain; the server has the final say.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -135,6 +138,46 @@ def single_answer_field(fields: list[Field]) -> Field | None:
     return next((field for field in fields if field.required), None)
 
 
+def matching_choices(field: Field, text: str) -> list[Choice]:
+    """The choices `text` names, in any case and width: by value, else title, else number, else alias.
+
+    An alias is a part of the title: "Hokkaido (北海道)" is also "Hokkaido" and "北海道". Values win
+    over everything, so a pre-filled value always reads back as itself; more than one match at the
+    first level that has any means the text is ambiguous.
+    """
+    wanted = _fold(text)
+    by_value = [choice for choice in field.choices if _fold(choice.value) == wanted]
+    by_title = [choice for choice in field.choices if _fold(choice.title) == wanted]
+    if by_value or by_title:
+        return by_value or by_title
+    if wanted.isdigit() and 1 <= int(wanted) <= len(field.choices):
+        return [field.choices[int(wanted) - 1]]
+    return [choice for choice in field.choices if wanted in _aliases(choice)]
+
+
+def read_bare_answer(field: Field, value: Any) -> Any:
+    """A bare `--answers` value for `field`: a choice's title, alias or number reads as its value, as typed.
+
+    Anything that names no choice is returned as it is, for the schema check to refuse with the
+    list of allowed values.
+
+    Raises:
+        FieldError: the value names more than one choice.
+    """
+    if field.kind == "enum" and isinstance(value, str):
+        return _bare_choice(field, value)
+    if field.kind == "multi" and _is_string_list(value):
+        return [_bare_choice(field, item) for item in value]
+    return value
+
+
+def choice_label(choice: Choice) -> str:
+    """How a choice is listed: its title, with the value only when the title does not already say it."""
+    if _fold(choice.value) in _fold(choice.title):
+        return choice.title
+    return f"{choice.title} ({choice.value})"
+
+
 def display_value(field: Field, value: Any) -> str:
     """Write `value` the way `coerce` reads it back, for defaults and the review step."""
     if field.kind == "boolean":
@@ -151,10 +194,10 @@ def describe_constraints(field: Field) -> str:
     if field.kind == "boolean":
         return "y/n"
     if field.kind == "enum":
-        return "pick one: number, value or title"
+        return ""  # the numbered list of choices says it
     if field.kind == "multi":
         counted = _count_phrase(field.min_items, field.max_items, "choice")
-        return "comma-separated numbers, values or titles" + (f", {counted}" if counted else "")
+        return "comma-separated" + (f", {counted}" if counted else "")
     parts = [f"format {field.format}"] if field.format else []
     length = _count_phrase(field.min_length, field.max_length, "character")
     if length:
@@ -162,6 +205,12 @@ def describe_constraints(field: Field) -> str:
     if field.pattern:
         parts.append(f"matching {field.pattern}")
     return ", ".join(parts)
+
+
+def says_bounds(field: Field, text: str) -> bool:
+    """Whether `text` already names every bound of a number field, as "How many nights (1-7)?" does."""
+    bounds = [_plain(bound) for bound in (field.minimum, field.maximum) if bound is not None]
+    return bool(bounds) and all(re.search(rf"(?<![\d.]){re.escape(bound)}(?![\d.])", text) for bound in bounds)
 
 
 # --- parsing -----------------------------------------------------------------
@@ -311,6 +360,35 @@ def _read_enum(field: Field, text: str) -> str:
     return _match_choice(field, text)
 
 
+def _bare_choice(field: Field, text: str) -> str:
+    matches = matching_choices(field, text)
+    if len(matches) > 1:
+        raise FieldError(_ambiguous(field, text, matches))
+    return matches[0].value if matches else text
+
+
+def _ambiguous(field: Field, text: str, matches: list[Choice]) -> str:
+    listed = " or ".join(f"{field.choices.index(choice) + 1}. {choice.title}" for choice in matches)
+    return f"{text!r} could be {listed}: type its number"
+
+
+def _fold(text: str) -> str:
+    """Compare text the way a person reads it: full-width letters, digits and brackets fold to ASCII,
+    case is ignored, and so is spacing around brackets ("Hokkaido（北海道）" is "hokkaido (北海道)")."""
+    words = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return re.sub(r" ?([()]) ?", r"\1", words)
+
+
+def _aliases(choice: Choice) -> set[str]:
+    """The parts of a title, e.g. "Kyoto (京都, きょうと)" -> {"kyoto", "京都", "きょうと"}."""
+    title = _fold(choice.title)
+    found = _TITLE_PARTS.fullmatch(title)
+    if found is None:
+        return set()
+    inner = {part.strip() for part in re.split(r"[,/、]", found["inner"])}
+    return {found["outer"], *inner} - {""}
+
+
 def _read_multi(field: Field, text: str) -> list[str]:
     parts = [part.strip() for part in text.split(",") if part.strip()]
     chosen: list[str] = []
@@ -322,16 +400,11 @@ def _read_multi(field: Field, text: str) -> list[str]:
 
 
 def _match_choice(field: Field, text: str) -> str:
-    wanted = text.casefold()
-    # Values win over titles and numbers, so a pre-filled value always reads back as itself.
-    for choice in field.choices:
-        if choice.value.casefold() == wanted:
-            return choice.value
-    for choice in field.choices:
-        if choice.title.casefold() == wanted:
-            return choice.value
-    if text.isdigit() and 1 <= int(text) <= len(field.choices):
-        return field.choices[int(text) - 1].value
+    matches = matching_choices(field, text)
+    if len(matches) == 1:
+        return matches[0].value
+    if matches:
+        raise FieldError(_ambiguous(field, text, matches))
     raise FieldError(f"{text!r} is not one of the choices (1-{len(field.choices)})")
 
 

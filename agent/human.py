@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.elicitation_schema import SchemaError, parse_schema, single_answer_field, validate_content
+from agent.elicitation_schema import FieldError, SchemaError, parse_schema, read_bare_answer, single_answer_field, validate_content
 from agent.errors import ConfigError
 from agent.ui.forms import ElicitationForm, ElicitationOutcome
 
@@ -142,7 +142,10 @@ def _outcome(answer: Any, schema: dict) -> tuple[ElicitationOutcome, str | None]
             return ElicitationOutcome("cancel"), f"unsupported form: {error}"
         if field is None:
             return ElicitationOutcome("cancel"), "a bare value needs a form with one field or a required field"
-        content = {field.name: answer}
+        try:
+            content = {field.name: read_bare_answer(field, answer)}
+        except FieldError as error:
+            return ElicitationOutcome("cancel"), f"{field.name}: {error}"
     problems = validate_content(schema, content)
     if problems:
         return ElicitationOutcome("cancel"), "; ".join(problems)

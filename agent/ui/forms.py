@@ -1,8 +1,8 @@
 """The terminal form that answers a server's elicitation request.
 
-Each field is its own prompt-toolkit prompt with live validation, followed by a
-review step. Decline and cancel stay distinct everywhere because servers treat
-them differently ("not this" versus "stop asking").
+Each field is its own one-line prompt, checked when Enter is pressed; a form of several fields
+ends with a review step. Decline and cancel stay distinct everywhere because servers treat them
+differently ("not this" versus "stop asking").
 """
 
 from __future__ import annotations
@@ -11,23 +11,22 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.document import Document
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
-from prompt_toolkit.shortcuts import print_formatted_text
-from prompt_toolkit.validation import ValidationError, Validator
 
 from agent.elicitation_schema import (
     Field,
     FieldError,
     SchemaError,
+    choice_label,
     coerce,
     describe_constraints,
+    says_bounds,
     display_value,
     parse_schema,
 )
+from agent.ui.checked_prompt import CheckedPrompt
 
 logger = logging.getLogger(__name__)
 
@@ -67,64 +66,70 @@ class ElicitationForm:
         so every failure becomes a decline (unusable form) or cancel (broken terminal).
         """
         # A fresh session per form, so one form's answers do not show up in another's history.
-        session = PromptSession(input=self._input, output=self._output, key_bindings=_leave_bindings())
+        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=_leave_bindings())
         try:
             fields = parse_schema(schema)
         except SchemaError as error:
-            _say(session, f"{server} sent a form this terminal cannot show ({error}); declined.")
+            prompt.say(f"{server} sent a form this terminal cannot show ({error}); declined.")
             return ElicitationOutcome("decline")
         try:
-            return await _run_form(session, server, message, fields)
+            return await _run_form(prompt, server, message, fields)
         except _LeftForm as left:
             return ElicitationOutcome(left.action)
         except EOFError:
-            _say(session, "Input closed; the form was cancelled.")
+            prompt.say("Input closed; the form was cancelled.")
             return ElicitationOutcome("cancel")
         except Exception as error:  # the brief: report, then answer the server anyway
             logger.exception("server=<%s> | elicitation form failed", server)
-            _say(session, f"The form could not be shown ({error}); cancelled.")
+            prompt.say(f"The form could not be shown ({error}); cancelled.")
             return ElicitationOutcome("cancel")
 
 
-async def _run_form(session: PromptSession, server: str, message: str, fields: list[Field]) -> ElicitationOutcome:
-    _say(session, f"── {server} asks ──")
-    _say(session, message)
-    _say(session, f"({KEYS_HINT})")
-    previous = {field.name: field.default for field in fields if field.default is not None}
+async def _run_form(prompt: CheckedPrompt, server: str, message: str, fields: list[Field]) -> ElicitationOutcome:
+    # A required question with one possible answer is no question: answer it and say so.
+    given = {field.name: field.choices[0].value for field in fields if _only_choice(field)}
+    asked = [field for field in fields if field.name not in given]
+    if not asked:
+        prompt.say(f"── {server} asks ── " + "; ".join(_answered_for_you(field) for field in fields))
+        return ElicitationOutcome("accept", given)
+    prompt.say(f"── {server} asks ── ({KEYS_HINT})")
+    prompt.say(message)
+    for field in fields:
+        if field.name in given:
+            prompt.say(_answered_for_you(field))
+    # A single question's message already asks it; a form's message introduces several.
+    said = message if len(asked) == 1 else ""
+    previous = {field.name: field.default for field in asked if field.default is not None}
     while True:
-        answers = await _fill(session, fields, previous)
-        choice = await _review(session, fields, answers)
+        answers = await _fill(prompt, asked, previous, said=said)
+        if len(asked) == 1:  # nothing to review that was not just typed
+            return ElicitationOutcome("accept", {**given, **answers})
+        choice = await _review(prompt, asked, answers)
         if choice == "send":
-            return ElicitationOutcome("accept", answers)
+            return ElicitationOutcome("accept", {**given, **answers})
         previous = answers  # edit: start over with what the human already typed
 
 
-async def _fill(session: PromptSession, fields: list[Field], previous: dict[str, Any]) -> dict[str, Any]:
+async def _fill(prompt: CheckedPrompt, fields: list[Field], previous: dict[str, Any], *, said: str) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for field in fields:
-        _say(session, _field_intro(field))
+        for line in _field_intro(field, said):
+            prompt.say(line)
         default = display_value(field, previous[field.name]) if field.name in previous else ""
-        text = await session.prompt_async(
-            f"{field.title}{'*' if field.required else ''}> ",
-            default=default,
-            validator=_FieldValidator(field),
-        )
+        label = f"{field.title}{'*' if field.required else ''}> "
+        text = await prompt.ask(label, default=default, check=lambda text, field=field: _problem(field, text))
         _leave_if_commanded(text)
         if text.strip():
             answers[field.name] = coerce(field, text)
     return answers
 
 
-async def _review(session: PromptSession, fields: list[Field], answers: dict[str, Any]) -> str:
-    _say(session, "Review:")
+async def _review(prompt: CheckedPrompt, fields: list[Field], answers: dict[str, Any]) -> str:
+    prompt.say("Review:")
     for field in fields:
         shown = display_value(field, answers[field.name]) if field.name in answers else "(left out)"
-        _say(session, f"  {field.title}: {shown}")
-    text = await session.prompt_async(
-        "[s]end (Enter) / [e]dit / [d]ecline / [c]ancel > ",
-        default="",
-        validator=_ChoiceValidator(),
-    )
+        prompt.say(f"  {field.title}: {shown}")
+    text = await prompt.ask("[s]end (Enter) / [e]dit / [d]ecline / [c]ancel > ", check=_review_problem)
     _leave_if_commanded(text)
     choice = _read_choice(text)
     if choice in ("decline", "cancel"):
@@ -132,49 +137,53 @@ async def _review(session: PromptSession, fields: list[Field], answers: dict[str
     return choice
 
 
-def _field_intro(field: Field) -> str:
-    lines = [f"{field.title}{' *' if field.required else ''}"]
+def _only_choice(field: Field) -> bool:
+    return field.kind == "enum" and field.required and len(field.choices) == 1
+
+
+def _answered_for_you(field: Field) -> str:
+    return f"{field.title}: {choice_label(field.choices[0])} — the only choice, answered for you"
+
+
+def _field_intro(field: Field, said: str) -> list[str]:
+    """What the question has not said yet about a field: its description, rules and choices, each once.
+
+    The prompt itself shows the title.
+    """
+    about = field.description if field.description and not said else None
+    heard = f"{said} {about or ''}"
     rules = describe_constraints(field)
-    if rules:
-        lines[0] += f"  ({rules})"
-    if field.description:
-        lines.append(f"  {field.description}")
-    for number, choice in enumerate(field.choices, start=1):
-        label = choice.title if choice.title == choice.value else f"{choice.title} ({choice.value})"
-        lines.append(f"    {number}. {label}")
-    return "\n".join(lines)
+    if says_bounds(field, heard):
+        rules = ""
+    line = " ".join(part for part in (about, f"({rules})" if rules else "") if part)
+    lines = [f"  {line}"] if line else []
+    lines += [f"  {number}. {choice_label(choice)}" for number, choice in enumerate(field.choices, start=1)]
+    return lines
 
 
-class _FieldValidator(Validator):
-    def __init__(self, field: Field) -> None:
-        self._field = field
-
-    def validate(self, document: Document) -> None:
-        text = document.text
-        if text.strip().lower() in (DECLINE_COMMAND, CANCEL_COMMAND):
-            return
-        if not text.strip():
-            if self._field.required:
-                raise ValidationError(message="required: type a value, or Ctrl-X to decline")
-            return
-        try:
-            coerce(self._field, text)
-        except FieldError as error:
-            raise ValidationError(message=str(error), cursor_position=len(text)) from error
+def _problem(field: Field, text: str) -> str | None:
+    """Why Enter cannot accept `text` for `field`, or None."""
+    if text.strip().lower() in (DECLINE_COMMAND, CANCEL_COMMAND):
+        return None
+    if not text.strip():
+        return "required: type a value, or Ctrl-X to decline" if field.required else None
+    try:
+        coerce(field, text)
+    except FieldError as error:
+        return str(error)
+    return None
 
 
-class _ChoiceValidator(Validator):
-    def validate(self, document: Document) -> None:
-        text = document.text
-        if text.strip().lower() in (DECLINE_COMMAND, CANCEL_COMMAND) or _read_choice(text):
-            return
-        raise ValidationError(message="type s, e, d or c", cursor_position=len(text))
+def _review_problem(text: str) -> str | None:
+    if text.strip().lower() in (DECLINE_COMMAND, CANCEL_COMMAND) or _read_choice(text):
+        return None
+    return "type s, e, d or c"
 
 
 def _read_choice(text: str) -> str | None:
     word = text.strip().lower()
     if not word:
-        return "send"  # Enter alone sends: reviewing a one-field answer should cost one key
+        return "send"  # Enter alone sends: the answers were just typed and shown
     return REVIEW_CHOICES.get(word) or (word if word in REVIEW_CHOICES.values() else None)
 
 
@@ -207,7 +216,3 @@ def _leave_bindings() -> KeyBindings:
         event.app.exit(exception=_LeftForm("cancel"))
 
     return bindings
-
-
-def _say(session: PromptSession, text: str) -> None:
-    print_formatted_text(text, output=session.app.output)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.document import Document
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
-from prompt_toolkit.shortcuts import print_formatted_text
-from prompt_toolkit.validation import DummyValidator, ValidationError, Validator
+
+from agent.ui.checked_prompt import CheckedPrompt
 
 REQUEST_CHOICES = {"a": "approve", "e": "edit", "d": "deny"}
 RESPONSE_CHOICES = {"s": "send", "e": "edit", "d": "deny"}
@@ -51,16 +49,16 @@ class SamplingReview:
 
         A closed input counts as a denial: no consent was given.
         """
-        session = self._session()
+        prompt = self._prompt()
         system_prompt: str | None = request.get("system_prompt")
         messages = [dict(message) for message in request["messages"]]
         try:
             while True:
-                _show_request(session, server, {**request, "system_prompt": system_prompt, "messages": messages})
-                choice = await _choose(session, "[a]pprove / [e]dit / [d]eny > ", REQUEST_CHOICES)
+                _show_request(prompt, server, {**request, "system_prompt": system_prompt, "messages": messages})
+                choice = await _choose(prompt, "[a]pprove / [e]dit / [d]eny > ", REQUEST_CHOICES)
                 if choice != "edit":
                     return RequestDecision(choice == "approve", system_prompt, messages)
-                system_prompt, messages = await _edit_request(session, system_prompt, messages)
+                system_prompt, messages = await _edit_request(prompt, system_prompt, messages)
         except (_Denied, EOFError):
             return RequestDecision(False, system_prompt, messages)
 
@@ -69,69 +67,59 @@ class SamplingReview:
 
         A closed input counts as a denial.
         """
-        session = self._session()
+        prompt = self._prompt()
         try:
             while True:
-                _say(session, f"── {model} answered the request from {server} ({KEYS_HINT}) ──")
-                _say(session, _indent(text))
-                choice = await _choose(session, "[s]end / [e]dit / [d]eny > ", RESPONSE_CHOICES)
+                prompt.say(f"── {model} answered the request from {server} ({KEYS_HINT}) ──")
+                prompt.say(_indent(text))
+                choice = await _choose(prompt, "[s]end / [e]dit / [d]eny > ", RESPONSE_CHOICES)
                 if choice != "edit":
                     return ResponseDecision(choice == "send", text)
-                text = await _edit(session, "Answer", text)
+                text = await _edit(prompt, "Answer", text)
         except (_Denied, EOFError):
             return ResponseDecision(False, text)
 
-    def _session(self) -> PromptSession:
-        return PromptSession(input=self._input, output=self._output, key_bindings=_deny_bindings())
+    def _prompt(self) -> CheckedPrompt:
+        return CheckedPrompt(input=self._input, output=self._output, key_bindings=_deny_bindings())
 
 
-def _show_request(session: PromptSession, server: str, request: dict) -> None:
-    _say(session, f"── {server} asks to use your model (sampling) ({KEYS_HINT}) ──")
-    _say(session, "System prompt:")
-    _say(session, _indent(request["system_prompt"]) if request["system_prompt"] else "  (none)")
-    _say(session, "Messages:")
+def _show_request(prompt: CheckedPrompt, server: str, request: dict) -> None:
+    prompt.say(f"── {server} asks to use your model (sampling) ({KEYS_HINT}) ──")
+    prompt.say("System prompt:")
+    prompt.say(_indent(request["system_prompt"]) if request["system_prompt"] else "  (none)")
+    prompt.say("Messages:")
     for message in request["messages"]:
-        _say(session, f"  [{message['role']}]")
-        _say(session, _indent(message["text"], "    "))
+        prompt.say(f"  [{message['role']}]")
+        prompt.say(_indent(message["text"], "    "))
     temperature = request.get("temperature")
-    _say(session, f"max_tokens: {request['max_tokens']}")
-    _say(session, f"temperature: {'model default' if temperature is None else temperature}")
-    _say(session, f"stop sequences: {_listing(request.get('stop_sequences'))}")
-    _say(session, f"model hints: {_listing(request.get('model_hints'))}")
+    prompt.say(f"max_tokens: {request['max_tokens']}")
+    prompt.say(f"temperature: {'model default' if temperature is None else temperature}")
+    prompt.say(f"stop sequences: {_listing(request.get('stop_sequences'))}")
+    prompt.say(f"model hints: {_listing(request.get('model_hints'))}")
 
 
 async def _edit_request(
-    session: PromptSession, system_prompt: str | None, messages: list[dict]
+    prompt: CheckedPrompt, system_prompt: str | None, messages: list[dict]
 ) -> tuple[str | None, list[dict]]:
-    edited_system = await _edit(session, "System prompt", system_prompt or "")
+    edited_system = await _edit(prompt, "System prompt", system_prompt or "")
     last_user = next((index for index in reversed(range(len(messages))) if messages[index]["role"] == "user"), None)
     if last_user is not None:
-        edited_text = await _edit(session, "Last user message", messages[last_user]["text"])
+        edited_text = await _edit(prompt, "Last user message", messages[last_user]["text"])
         messages = [*messages[:last_user], {**messages[last_user], "text": edited_text}, *messages[last_user + 1 :]]
     # An emptied system prompt means "send none", not an empty instruction.
     return edited_system or None, messages
 
 
-async def _edit(session: PromptSession, label: str, text: str) -> str:
-    _say(session, f"Edit {label.lower()} (Esc then Enter to finish):")
-    # Prompt arguments persist on the session, so the choice validator must be replaced explicitly.
-    return await session.prompt_async(f"{label}> ", default=text, multiline=True, validator=DummyValidator())
+async def _edit(prompt: CheckedPrompt, label: str, text: str) -> str:
+    prompt.say(f"Edit {label.lower()} (Esc then Enter to finish):")
+    return await prompt.edit(f"{label}> ", text)
 
 
-async def _choose(session: PromptSession, prompt: str, choices: dict[str, str]) -> str | None:
-    """Return the chosen word; the validator lets only known choices through."""
-    text = await session.prompt_async(prompt, default="", multiline=False, validator=_ChoiceValidator(choices))
+async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str | None:
+    """Return the chosen word; Enter lets only known choices through."""
+    refusal = f"type one of: {', '.join(choices)}"
+    text = await prompt.ask(message, check=lambda text: None if _read_choice(text, choices) else refusal)
     return _read_choice(text, choices)
-
-
-class _ChoiceValidator(Validator):
-    def __init__(self, choices: dict[str, str]) -> None:
-        self._choices = choices
-
-    def validate(self, document: Document) -> None:
-        if _read_choice(document.text, self._choices) is None:
-            letters = ", ".join(self._choices)
-            raise ValidationError(message=f"type one of: {letters}", cursor_position=len(document.text))
 
 
 def _read_choice(text: str, choices: dict[str, str]) -> str | None:
@@ -158,7 +146,3 @@ def _indent(text: str, prefix: str = "  ") -> str:
 
 def _listing(items: list[str] | None) -> str:
     return ", ".join(repr(item) for item in items) if items else "none"
-
-
-def _say(session: PromptSession, text: str) -> None:
-    print_formatted_text(text, output=session.app.output)

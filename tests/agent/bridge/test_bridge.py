@@ -205,7 +205,7 @@ async def test_elicitation_through_the_terminal_form(target, harness, pipe, outp
     bridge = harness.bridge(target, human, mode=mode)
     before = target.bookings()
     # 1 traveller does not fit a friends trip: the form refuses it live and the human retypes.
-    pipe.send_text("1\r" + "\x154\r" + "s\r" + "Book\r" + "s\r")
+    pipe.send_text("1\r" + "\x154\r" + "Book\r")  # one field per question: Enter sends, no review
     await bridge.start()
     try:
         result = await bridge.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "friends", "nights": 2})
@@ -216,8 +216,25 @@ async def test_elicitation_through_the_terminal_form(target, harness, pipe, outp
     assert set(target.bookings()) - set(before) == {data["reservation_id"]}
     shown = visible(terminal)
     assert shown.count("── travel-planner asks ──") == 2
-    assert "between 2 and" in shown  # the live validation error for the refused 1
+    assert "How many travellers (2-8)?" in shown  # the refused 1 never reached the server (below)
     assert [event["content"] for event in harness.events("elicitation_response")] == [{"travelers": 4}, {"decision": "Book"}]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_question_with_one_possible_answer_is_answered_for_the_human_and_recorded(server, harness, pipe, output, terminal, mode):
+    human = FormHuman(ElicitationForm(input=pipe, output=output))
+    bridge = harness.bridge(server, human, mode=mode)
+    pipe.send_text("Book\r")  # one traveller leaves one trip type: the booking is the only question typed
+    await bridge.start()
+    try:
+        result = await asyncio.wait_for(bridge.call_tool("plan_trip", {"destination": "Kyoto", "nights": 2, "travelers": 1}), 60)
+    finally:
+        await bridge.stop()
+    data = result.structured_content
+    assert data["status"] == "booked" and data["quote"]["trip_type"] == "solo"
+    assert "── travel-planner asks ── Trip type: Solo (1 traveller) — the only choice, answered for you\n" in visible(terminal)
+    responses = [(event["action"], event["content"]) for event in harness.events("elicitation_response")]
+    assert responses == [("accept", {"trip_type": "solo"}), ("accept", {"decision": "Book"})]
 
 
 @pytest.mark.parametrize("mode", MODES)

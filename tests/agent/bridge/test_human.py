@@ -55,6 +55,33 @@ async def test_an_answer_that_breaks_the_schema_is_cancelled_and_recorded(answer
     assert exp_problem in error
 
 
+DESTINATION = {
+    "type": "object",
+    "properties": {
+        "destination": {
+            "type": "string",
+            "oneOf": [{"const": "Kyoto", "title": "Kyoto (京都)"}, {"const": "Hokkaido", "title": "Hokkaido (北海道)"}],
+        }
+    },
+    "required": ["destination"],
+}
+
+
+@pytest.mark.parametrize("answer", ["北海道", "hokkaido", "ＨＯＫＫＡＩＤＯ", "Hokkaido (北海道)", "2"])
+async def test_a_bare_value_may_name_a_choice_by_title_alias_or_number(answer):
+    human = ScriptedHuman([answer], source="answers.json")
+    assert await human.elicit("travel-planner", "Where to?", DESTINATION) == ElicitationOutcome("accept", {"destination": "Hokkaido"})
+    assert human.errors == []
+
+
+async def test_a_bare_value_naming_two_choices_is_not_guessed():
+    schema = {"type": "object", "properties": {"airport": {"type": "string", "oneOf": [
+        {"const": "KIX", "title": "Kansai (大阪)"}, {"const": "ITM", "title": "Itami (大阪)"}]}}}
+    human = ScriptedHuman(["大阪"], source="answers.json")
+    assert await human.elicit("travel-planner", "Which airport?", schema) == ElicitationOutcome("cancel")
+    assert "airport: '大阪' could be 1. Kansai (大阪) or 2. Itami (大阪)" in human.errors[0]
+
+
 async def test_a_bare_value_needs_a_field_to_fill():
     human = ScriptedHuman(["x"], source="answers.json")
     schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}

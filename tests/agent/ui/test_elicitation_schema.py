@@ -225,3 +225,28 @@ def test_single_answer_field_is_the_only_field_or_the_first_required():
     assert single_answer_field(parse_schema(only)).name == "value"
     assert single_answer_field(parse_schema(TRIP_SCHEMA)).name == "destination"
     assert single_answer_field(parse_schema(none_required)) is None
+
+
+TITLED = {
+    "type": "object",
+    "properties": {
+        "where": {
+            "type": "string",
+            "oneOf": [
+                {"const": "kyoto", "title": "Kyoto (京都, きょうと)"},
+                {"const": "hokkaido", "title": "Hokkaido（北海道）"},
+                {"const": "sapporo", "title": "Sapporo (北海道)"},
+            ],
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(("text", "exp_value"), [("京都", "kyoto"), ("きょうと", "kyoto"), ("ＫＹＯＴＯ", "kyoto"), ("hokkaido", "hokkaido"), ("Hokkaido (北海道)", "hokkaido")])
+def test_coerce_enum_reads_each_part_of_a_title(text, exp_value):
+    assert coerce(field_named(TITLED, "where"), text) == exp_value
+
+
+def test_coerce_enum_refuses_to_guess_between_choices_sharing_an_alias():
+    with pytest.raises(FieldError, match=r"^'北海道' could be 2\. Hokkaido（北海道） or 3\. Sapporo \(北海道\): type its number$"):
+        coerce(field_named(TITLED, "where"), "北海道")
