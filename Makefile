@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PEERS := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed
 
-.PHONY: run test server clean
+.PHONY: run test server clean chromium
 
 $(STAMP): pyproject.toml scripts/install-local.sh
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ run: $(STAMP)
 server: $(STAMP)
 	$(VENV)/bin/trip-server $(ARGS)
 
-test: $(STAMP) $(PEERS_STAMP)
+test: $(STAMP) $(PEERS_STAMP) chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Headless Chromium renders the eval report in the tests (no horizontal overflow at 1200 px).
+# Installed once from Debian when missing and we are root (as on CI); otherwise that test says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+		echo "installing chromium (Debian) for the eval report test"; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 clean:
 	rm -rf $(VENV) $(PEERS) .pytest_cache

@@ -114,6 +114,7 @@ async def run(plan: RunPlan) -> dict[str, Any]:
         "failed": failures,
         **stats,
         "transcript": "transcript.jsonl",
+        "run_dir": folder.relative_to(plan.out).as_posix(),  # where the report links to
     }
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return summary

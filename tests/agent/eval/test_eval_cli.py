@@ -44,6 +44,7 @@ def test_each_run_writes_its_transcript_and_summary(starter_runs):
         assert events[0]["type"] == "user"
         summary = json.loads((folder / "summary.json").read_text())
         assert summary["transcript"] == "transcript.jsonl" and summary["elicitation_style"] == "steps"
+        assert summary["run_dir"] == f"{path.stem}/playback"  # relative to --out, where report.html links from
         assert set(summary["time_s"]) == {"total", "model", "human", "server"}
 
 
@@ -70,6 +71,7 @@ def test_the_terminal_table_and_the_html_chart_compare_the_runs(starter_runs):
     assert page.startswith("<!doctype html>") and "6 of 6 runs met their expectations" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page  # self-contained
     assert all(f"<h2>{path.stem}</h2>" in page for path in STARTERS)
+    assert all(f'<a href="{path.stem}/playback/transcript.jsonl"' in page for path in STARTERS)
 
 
 def test_the_form_style_asks_fewer_questions_for_the_same_scenario(tmp_path):
