@@ -1,3 +1,4 @@
+import asyncio
 import io
 import re
 
@@ -133,3 +134,15 @@ async def test_response_denied(pipe, review, keys):
     decision = await review.review_response("travel-planner", "1. Fushimi Inari", "claude-sonnet")
 
     assert decision == ResponseDecision(False, "1. Fushimi Inari")
+
+
+async def test_an_unknown_choice_is_explained_beside_it_and_asked_again(pipe, terminal):
+    review = SamplingReview(input=pipe, output=terminal.output)
+    task = asyncio.create_task(review.review_request("travel-planner", REQUEST))
+    await terminal.wait_for("[a]pprove")
+    pipe.send_text("x\r")
+    await terminal.wait_for("type one of")
+
+    assert terminal.rows()[terminal.row_with("type one of")].endswith("> x  ✗ type one of: a, e, d")
+    pipe.send_text("\x15a\r")
+    assert (await asyncio.wait_for(task, 10)).approved
