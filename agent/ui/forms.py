@@ -90,7 +90,9 @@ async def _run_form(prompt: CheckedPrompt, server: str, message: str, fields: li
     given = {field.name: field.choices[0].value for field in fields if _only_choice(field)}
     asked = [field for field in fields if field.name not in given]
     if not asked:
-        prompt.say(f"── {server} asks ── " + "; ".join(_answered_for_you(field) for field in fields))
+        # The message stays in view: it may say why only one choice is left (an answer that did not fit).
+        answered = "; ".join(_answered_for_you(field) for field in fields)
+        prompt.say(f"── {server} asks ── {message} → {answered}" if message else f"── {server} asks ── {answered}")
         return ElicitationOutcome("accept", given)
     prompt.say(f"── {server} asks ── ({KEYS_HINT})")
     prompt.say(message)
@@ -127,7 +129,7 @@ async def _fill(prompt: CheckedPrompt, fields: list[Field], previous: dict[str, 
 async def _review(prompt: CheckedPrompt, fields: list[Field], answers: dict[str, Any]) -> str:
     prompt.say("Review:")
     for field in fields:
-        shown = display_value(field, answers[field.name]) if field.name in answers else "(left out)"
+        shown = _as_read(field, answers[field.name]) if field.name in answers else "(left out)"
         prompt.say(f"  {field.title}: {shown}")
     text = await prompt.ask("[s]end (Enter) / [e]dit / [d]ecline / [c]ancel > ", check=_review_problem)
     _leave_if_commanded(text)
@@ -135,6 +137,16 @@ async def _review(prompt: CheckedPrompt, fields: list[Field], answers: dict[str,
     if choice in ("decline", "cancel"):
         raise _LeftForm(choice)
     return choice
+
+
+def _as_read(field: Field, value: Any) -> str:
+    """An answer as the human knows it: a choice by its title, as listed, not by the value sent."""
+    titles = {choice.value: choice.title for choice in field.choices}
+    if field.kind == "enum":
+        return titles[value]
+    if field.kind == "multi":
+        return ", ".join(titles[item] for item in value)
+    return display_value(field, value)
 
 
 def _only_choice(field: Field) -> bool:

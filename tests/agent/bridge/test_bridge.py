@@ -232,7 +232,7 @@ async def test_a_question_with_one_possible_answer_is_answered_for_the_human_and
         await bridge.stop()
     data = result.structured_content
     assert data["status"] == "booked" and data["quote"]["trip_type"] == "solo"
-    assert "── travel-planner asks ── Trip type: Solo (1 traveller) — the only choice, answered for you\n" in visible(terminal)
+    assert "? Choose one of: solo. → Trip type: Solo (1 traveller) — the only choice, answered for you\n" in visible(terminal)
     responses = [(event["action"], event["content"]) for event in harness.events("elicitation_response")]
     assert responses == [("accept", {"trip_type": "solo"}), ("accept", {"decision": "Book"})]
 
