@@ -87,8 +87,8 @@ def parse_schema(schema: dict) -> list[Field]:
 def coerce(field: Field, text: str) -> Any:
     """Read what a human typed for `field` as the value to send.
 
-    Enums accept the value, its title or a 1-based choice number, in any case;
-    multi-selects take those separated by commas.
+    Enums accept the value, its title, a 1-based choice number or a part of the title, in any
+    case or width (see `_matching_choices`); multi-selects take those separated by commas.
 
     Raises:
         FieldError: the text cannot be read as a valid value for the field.
@@ -136,23 +136,6 @@ def single_answer_field(fields: list[Field]) -> Field | None:
     if len(fields) == 1:
         return fields[0]
     return next((field for field in fields if field.required), None)
-
-
-def matching_choices(field: Field, text: str) -> list[Choice]:
-    """The choices `text` names, in any case and width: by value, else title, else number, else alias.
-
-    An alias is a part of the title: "Hokkaido (北海道)" is also "Hokkaido" and "北海道". Values win
-    over everything, so a pre-filled value always reads back as itself; more than one match at the
-    first level that has any means the text is ambiguous.
-    """
-    wanted = _fold(text)
-    by_value = [choice for choice in field.choices if _fold(choice.value) == wanted]
-    by_title = [choice for choice in field.choices if _fold(choice.title) == wanted]
-    if by_value or by_title:
-        return by_value or by_title
-    if wanted.isdigit() and 1 <= int(wanted) <= len(field.choices):
-        return [field.choices[int(wanted) - 1]]
-    return [choice for choice in field.choices if wanted in _aliases(choice)]
 
 
 def read_bare_answer(field: Field, value: Any) -> Any:
@@ -360,8 +343,25 @@ def _read_enum(field: Field, text: str) -> str:
     return _match_choice(field, text)
 
 
+def _matching_choices(field: Field, text: str) -> list[Choice]:
+    """The choices `text` names, in any case and width: by value, else title, else number, else alias.
+
+    An alias is a part of the title: "Hokkaido (北海道)" is also "Hokkaido" and "北海道". Values win
+    over everything, so a pre-filled value always reads back as itself; more than one match at the
+    first level that has any means the text is ambiguous.
+    """
+    wanted = _fold(text)
+    by_value = [choice for choice in field.choices if _fold(choice.value) == wanted]
+    by_title = [choice for choice in field.choices if _fold(choice.title) == wanted]
+    if by_value or by_title:
+        return by_value or by_title
+    if wanted.isdigit() and 1 <= int(wanted) <= len(field.choices):
+        return [field.choices[int(wanted) - 1]]
+    return [choice for choice in field.choices if wanted in _aliases(choice)]
+
+
 def _bare_choice(field: Field, text: str) -> str:
-    matches = matching_choices(field, text)
+    matches = _matching_choices(field, text)
     if len(matches) > 1:
         raise FieldError(_ambiguous(field, text, matches))
     return matches[0].value if matches else text
@@ -400,7 +400,7 @@ def _read_multi(field: Field, text: str) -> list[str]:
 
 
 def _match_choice(field: Field, text: str) -> str:
-    matches = matching_choices(field, text)
+    matches = _matching_choices(field, text)
     if len(matches) == 1:
         return matches[0].value
     if matches:

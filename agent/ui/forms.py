@@ -95,7 +95,8 @@ async def _run_form(prompt: CheckedPrompt, server: str, message: str, fields: li
         prompt.say(f"── {server} asks ── {message} → {answered}" if message else f"── {server} asks ── {answered}")
         return ElicitationOutcome("accept", given)
     prompt.say(f"── {server} asks ── ({KEYS_HINT})")
-    prompt.say(message)
+    if message:
+        prompt.say(message)
     for field in fields:
         if field.name in given:
             prompt.say(_answered_for_you(field))
