@@ -15,6 +15,7 @@ import uvicorn
 from mcp_server.errors import TripServerError
 from mcp_server.server import build_server, http_app
 from mcp_server.settings import ServerSettings, load_settings
+from mcp_server.store import describe_db
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,7 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--path", help="MCP endpoint path (default /mcp)")
-    parser.add_argument("--db", type=Path, help="SQLite file for quotes and bookings")
+    parser.add_argument(
+        "--db", help="quotes and bookings: a SQLite file, or postgresql://user:password@host:port/database for replicas"
+    )
     parser.add_argument("--container", action="store_true", help="AgentCore Runtime mode: 0.0.0.0:8000/mcp")
     return parser.parse_args(argv)
 
@@ -39,7 +42,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     settings = load_settings(args.config, overrides, env=os.environ)
     if args.container:
         container = settings.with_container_defaults()
-        settings = replace(container, **{key: value for key, value in overrides.items() if value is not None})
+        # The values as load_settings parsed them (a --db URL stays text, a path becomes a Path).
+        settings = replace(container, **{key: getattr(settings, key) for key, value in overrides.items() if value is not None})
     return settings
 
 
@@ -65,6 +69,8 @@ async def serve(settings: ServerSettings) -> None:
         TripServerError: the address cannot be bound.
     """
     mcp = build_server(settings)
+    store = mcp.services.store
+    await store.open()  # fail at start, not at the first booking: unreachable, unwritable, too new
     config = uvicorn.Config(
         http_app(mcp, settings),
         host=settings.host,
@@ -80,6 +86,8 @@ async def serve(settings: ServerSettings) -> None:
         raise TripServerError(
             f"could not listen on {settings.host}:{settings.port} (in use? pick another with --port, or 0 for any)"
         ) from error
+    finally:
+        await store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("trip_server").info("db=<%s> | starting", settings.db)
+    logging.getLogger("trip_server").info("db=<%s> | starting", describe_db(settings.db))
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

@@ -31,3 +31,7 @@ class FlowStateError(TripServerError):
 
 class StoreBusy(TripServerError):
     """Another process holds the database's write lock for longer than the busy timeout."""
+
+
+class StoreUnavailable(TripServerError):
+    """The database cannot be reached, read or written; the message says what the operator should do."""

@@ -6,7 +6,8 @@ import json
 import logging
 from importlib import metadata
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastmcp import Context, FastMCP
@@ -19,7 +20,6 @@ from starlette.applications import Starlette
 
 from mcp_server import schemas
 from mcp_server.auth import build_auth, owner_of
-from mcp_server.bookings import BookingStore
 from mcp_server.catalog import Catalog, load_catalog
 from mcp_server.drivers import drive
 from mcp_server.errors import TripServerError
@@ -41,8 +41,10 @@ from mcp_server.middleware import ReadableArgumentErrors
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
+from mcp_server.store import Store, open_store
 
 logger = logging.getLogger("trip_server")
+T = TypeVar("T")
 
 SERVER_NAME = "travel-planner"
 INSTRUCTIONS = (
@@ -57,7 +59,7 @@ class Services:
 
     settings: ServerSettings
     catalog: Catalog
-    store: BookingStore
+    store: Store
     keeper: SessionKeeper = field(default_factory=SessionKeeper)
 
     def owner(self, ctx: Context) -> str:
@@ -76,7 +78,7 @@ class Services:
         return owner
 
 
-def build_server(settings: ServerSettings, store: BookingStore | None = None) -> FastMCP:
+def build_server(settings: ServerSettings, store: Store | None = None) -> FastMCP:
     """The FastMCP server with every tool, over the store at settings.db unless one is given.
 
     Raises:
@@ -86,7 +88,7 @@ def build_server(settings: ServerSettings, store: BookingStore | None = None) ->
     services = Services(
         settings=settings,
         catalog=catalog,
-        store=store or BookingStore(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
+        store=store or open_store(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
     )
     security = (
         RequestStateSecurity(keys=list(settings.request_state_keys), ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
@@ -169,12 +171,13 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
     async def effects(action: Any, ctx: Context, state: dict[str, Any]) -> Any:
         owner = services.owner(ctx)
         if isinstance(action, Search):
-            return await _search(services, ctx, owner, action)
+            return await _search(services, ctx, owner, action, state.get("flow_id"))
         if isinstance(action, Book):
-            booking = await anyio.to_thread.run_sync(services.store.book, owner, action.quote_id)
+            # The flow's id makes a replayed round return this flow's booking, never a second one.
+            booking = await services.store.book(owner, action.quote_id, state.get("flow_id"))
             return Booked(booking.reservation_id)
         if isinstance(action, CancelBooking):
-            booking = await anyio.to_thread.run_sync(services.store.cancel, owner, action.reservation_id)
+            booking = await services.store.cancel(owner, action.reservation_id)
             return Cancelled(booking.reservation_id)
         raise TypeError(f"no effect for {action!r}")
 
@@ -233,7 +236,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         The question is asked in `language` (en or ja): pass the language of the conversation.
         """
         owner = services.owner(ctx)
-        quote = await _or_tool_error_in_thread(lambda: services.store.get_quote(owner, quote_id))
+        quote = await _or_tool_error(services.store.get_quote(owner, quote_id))
         flow = confirm_booking(catalog, quote.id, quote.price, language)
         return await drive(flow, flow.start, ctx, effects, services.keeper)
 
@@ -241,18 +244,18 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         output_schema=schemas.BOOKING,
         annotations={"title": "Look up a booking", "readOnlyHint": True, "idempotentHint": True},
     )
-    def get_booking(ctx: Context, reservation_id: str) -> ToolResult:
+    async def get_booking(ctx: Context, reservation_id: str) -> ToolResult:
         """A booking by its reservation id (TRV-…)."""
-        booking = _or_tool_error(lambda: services.store.get_booking(services.owner(ctx), reservation_id))
+        booking = await _or_tool_error(services.store.get_booking(services.owner(ctx), reservation_id))
         return ToolResult(content=_booking_line(booking), structured_content=booking.as_dict())
 
     @mcp.tool(
         output_schema=schemas.BOOKING_LIST,
         annotations={"title": "List bookings", "readOnlyHint": True, "idempotentHint": True},
     )
-    def list_bookings(ctx: Context) -> ToolResult:
+    async def list_bookings(ctx: Context) -> ToolResult:
         """Your bookings, oldest first."""
-        bookings = services.store.list_bookings(services.owner(ctx))
+        bookings = await _or_tool_error(services.store.list_bookings(services.owner(ctx)))
         text = "\n".join(_booking_line(b) for b in bookings) or "No bookings yet."
         return ToolResult(content=text, structured_content={"bookings": [b.as_dict() for b in bookings]})
 
@@ -266,7 +269,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         The question is asked in `language` (en or ja): pass the language of the conversation.
         """
         owner = services.owner(ctx)
-        booking = await _or_tool_error_in_thread(lambda: services.store.get_booking(owner, reservation_id))
+        booking = await _or_tool_error(services.store.get_booking(owner, reservation_id))
         if booking.status == "cancelled":
             return ToolResult(
                 content=f"Reservation {booking.reservation_id} was already cancelled.",
@@ -279,7 +282,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
 SEARCH_STEPS = ("Looking up the destination…", "Comparing transport…", "Checking hotels…", "Calculating the total…", "Saving the quote…")
 
 
-async def _search(services: Services, ctx: Context, owner: str, action: Search) -> Searched:
+async def _search(services: Services, ctx: Context, owner: str, action: Search, flow_id: str | None) -> Searched:
     """The search, step by step, each step reported as progress when it is done."""
     total = len(SEARCH_STEPS)
 
@@ -296,30 +299,22 @@ async def _search(services: Services, ctx: Context, owner: str, action: Search) 
     await step(3)  # hotel: rooms for the party, per night
     price = price_trip(destination, action.trip_type, action.nights, action.travelers, services.catalog.travelers_per_room)
     await step(4)
-    quote = await anyio.to_thread.run_sync(services.store.save_quote, owner, price)
+    quote = await services.store.save_quote(owner, price, flow_id)
     await step(5)
-    return Searched(quote.id, quote.expires_at, price.as_dict())
+    # A replayed round gets the quote this flow saved first: its price, not this round's.
+    return Searched(quote.id, quote.expires_at, quote.price.as_dict())
 
 
-def _or_tool_error(read: Any) -> Any:
-    """Run a store call (sync tools already run in fastmcp's worker threads).
+async def _or_tool_error(call: Awaitable[T]) -> T:
+    """Await a store call.
 
     Raises:
         ToolError: the store's error, as the caller's message.
     """
     try:
-        return read()
+        return await call
     except TripServerError as error:
         raise ToolError(str(error)) from error
-
-
-async def _or_tool_error_in_thread(read: Any) -> Any:
-    """The same from async code: the store call runs in a worker thread, off the event loop.
-
-    Raises:
-        ToolError: the store's error, as the caller's message.
-    """
-    return await anyio.to_thread.run_sync(_or_tool_error, read)
 
 
 def _booking_line(booking: Any) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from mcp_server.errors import ConfigError
+from mcp_server.store import parse_db
 
 
 def default_db_path() -> Path:
@@ -22,7 +23,8 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     path: str = "/mcp"
-    db: Path = field(default_factory=default_db_path)
+    # A SQLite file, or a postgresql:// URL (text: see store.parse_db) shared by replicas.
+    db: Path | str = field(default_factory=default_db_path)
     catalog: Path | None = None  # None: the bundled data/catalog.json
     # Extra Host header values and browser Origins to trust (loopback ones always are).
     allowed_hosts: tuple[str, ...] = ()
@@ -166,6 +168,10 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _convert(key: str, value: Any) -> Any:
     kind = str(_TYPES[key])
+    if key == "db":
+        if not isinstance(value, str | Path) or value == "":
+            raise ValueError(f"db must be a file path or a postgresql:// URL, not {value!r}")
+        return parse_db(value)
     if "Path" in kind:
         return Path(value).expanduser() if value not in (None, "") else None
     if "tuple" in kind:

@@ -17,6 +17,7 @@ from fastmcp.client.elicitation import ElicitResult
 
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
+from tests.server.postgres_cluster import PostgresCluster, PostgresUnavailable
 
 MODES = ["legacy", "auto"]  # auto negotiates 2026-07-28 with our server
 
@@ -60,15 +61,32 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def server(settings):
+async def server(settings):
     mcp = build_server(settings)
     yield mcp
-    mcp.services.store.close()
+    await mcp.services.store.close()
 
 
 @pytest.fixture
 def store(server):
     return server.services.store
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL for the test session; a test that needs it fails loudly if it cannot start."""
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresUnavailable as error:
+        pytest.fail(f"PostgreSQL did not start, so the tests that need it cannot run: {error}", pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_db(postgres_cluster) -> str:
+    """The URL of a fresh, empty database in the session's cluster."""
+    return postgres_cluster.new_database()
 
 
 def client(target, human: Human | None = None, *, mode: str = "auto", sampling=llm, progress=None) -> Client:
