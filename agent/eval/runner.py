@@ -23,7 +23,7 @@ from agent.eval.summary import summarize
 from agent.server_process import BundledServer
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
-from mcp_server.bookings import BookingStore
+from mcp_server.store.sqlite import SqliteStore
 
 PLAYBACK_OWN = "playback"  # --model playback: each scenario's own playback file
 _LOCAL_OWNER = "local"  # the bookings' owner when the server runs without auth
@@ -102,7 +102,7 @@ async def run(plan: RunPlan) -> dict[str, Any]:
             transcript.error(str(error))
         finally:
             transcript.close()
-        bookings = _confirmed_bookings(db)
+        bookings = await _confirmed_bookings(db)
     events = [json.loads(line) for line in (folder / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
     stats = summarize(events, tokens=tokens, bookings=bookings)
     failures = scenario.expect.failures(stats) + [f"answers: {error}" for error in human.errors]
@@ -156,11 +156,11 @@ def _server_config(scratch: Path, style: str | None) -> Path | None:
     return path
 
 
-def _confirmed_bookings(db: Path) -> int:
+async def _confirmed_bookings(db: Path) -> int:
     if not db.exists():
         return 0
-    store = BookingStore(db)
+    store = SqliteStore(db)
     try:
-        return sum(booking.status == "confirmed" for booking in store.list_bookings(_LOCAL_OWNER))
+        return sum(booking.status == "confirmed" for booking in await store.list_bookings(_LOCAL_OWNER))
     finally:
-        store.close()
+        await store.close()

@@ -12,7 +12,6 @@ restart); SQLite's own error text never reaches a client.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sqlite3
@@ -53,28 +52,28 @@ class SqliteStore(Store):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         self._sizes = (readers, writers)
-        self._readers: asyncio.Queue[sqlite3.Connection] | None = None
-        self._writers: asyncio.Queue[sqlite3.Connection] | None = None
+        # Idle connections; a limiter's token is the right to take one, so the lists are never
+        # empty when taken from. anyio's limiters bind to no event loop (tests use several).
+        self._readers: list[sqlite3.Connection] = []
+        self._writers: list[sqlite3.Connection] = []
+        self._read_turns = anyio.CapacityLimiter(readers)
+        self._write_turns = anyio.CapacityLimiter(writers)
+        self._threads = anyio.CapacityLimiter(readers + writers)  # not the tool thread pool's limiter
         self._all: list[sqlite3.Connection] = []
         self._identity: tuple[int, int] | None = None
-        self._limiter: anyio.CapacityLimiter | None = None
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
 
     async def _connect(self) -> None:
         readers, writers = self._sizes
-        self._limiter = anyio.CapacityLimiter(readers + writers)
         connections = await self._run(lambda: [self._new_connection() for _ in range(readers + writers)], "opened")
         self._all = connections
         stat = os.stat(self.path)
         self._identity = (stat.st_dev, stat.st_ino)
-        self._readers, self._writers = asyncio.Queue(), asyncio.Queue()
-        for connection in connections[:readers]:
+        self._readers, self._writers = connections[:readers], connections[readers:]
+        for connection in self._readers:
             connection.execute("PRAGMA query_only = ON")
-            self._readers.put_nowait(connection)
-        for connection in connections[readers:]:
-            self._writers.put_nowait(connection)
 
     def _new_connection(self) -> sqlite3.Connection:
         try:
@@ -92,7 +91,7 @@ class SqliteStore(Store):
     async def close(self) -> None:
         for connection in self._all:
             connection.close()
-        self._all = []
+        self._all, self._readers, self._writers = [], [], []
         self._opened = False
 
     async def _lock_schema(self, tx: Any) -> None:
@@ -100,21 +99,22 @@ class SqliteStore(Store):
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[_Tx]:
-        assert self._readers is not None
-        connection = await self._readers.get()
-        try:
-            yield _Tx(self, connection, "read")
-        finally:
-            self._readers.put_nowait(connection)
+        async with self._read_turns:
+            connection = self._readers.pop()
+            try:
+                yield _Tx(self, connection, "read")
+            finally:
+                self._readers.append(connection)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Tx]:
-        assert self._writers is not None
         deadline = time.monotonic() + self.busy_timeout_s
         try:
-            connection = await asyncio.wait_for(self._writers.get(), self.busy_timeout_s)
+            with anyio.fail_after(self.busy_timeout_s):
+                await self._write_turns.acquire()
         except TimeoutError as error:
             raise StoreBusy(BUSY) from error
+        connection = self._writers.pop()
         try:
             await self._run(lambda: self._begin(connection, deadline - time.monotonic()), "written")
             try:
@@ -125,7 +125,8 @@ class SqliteStore(Store):
                     await self._run(lambda: connection.execute("ROLLBACK"), "written")
                 raise
         finally:
-            self._writers.put_nowait(connection)
+            self._writers.append(connection)
+            self._write_turns.release()
 
     def _begin(self, connection: sqlite3.Connection, wait_s: float) -> None:
         """Take the write lock within what is left of this call's wait, then check the file is ours."""
@@ -146,7 +147,7 @@ class SqliteStore(Store):
     async def _run(self, work: Callable[[], T], verb: str) -> T:
         """`work` in one of the store's threads, with SQLite's errors as one clear message."""
         try:
-            return await anyio.to_thread.run_sync(work, limiter=self._limiter)
+            return await anyio.to_thread.run_sync(work, limiter=self._threads)
         except sqlite3.Error as error:
             raise _clear(error, self.path, verb) from error
 

@@ -63,6 +63,7 @@ def settings(tmp_path):
 @pytest.fixture
 async def server(settings):
     mcp = build_server(settings)
+    await mcp.services.store.open()  # as trip-server does at start
     yield mcp
     await mcp.services.store.close()
 

@@ -372,4 +372,4 @@ async def test_in_process_call_without_a_token_fails_closed(tmp_path):
             with pytest.raises(ToolError, match="requires a bearer token"):
                 await c.call_tool("list_bookings", {})
     finally:
-        mcp.services.store.close()
+        await mcp.services.store.close()

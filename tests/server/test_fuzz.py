@@ -206,7 +206,7 @@ def test_get_quote_validation_prices_exactly_or_explains(values):
 def fuzz_server(tmp_path_factory):
     mcp = build_server(load_settings(overrides={"db": tmp_path_factory.mktemp("fuzz") / "fuzz.db"}))
     yield mcp
-    mcp.services.store.close()
+    asyncio.run(mcp.services.store.close())  # module scope: no test's event loop is left
 
 
 def call_outcome(call) -> tuple[str, Any]:
@@ -293,7 +293,7 @@ def test_plan_trip_with_bad_arguments_and_answers_never_books_a_wrong_trip(fuzz_
     event(f"finished: {status}")
     assert status in STATUSES
     if status == "booked":
-        booking = fuzz_server.services.store.get_booking("local", result.structured_content["reservation_id"])
+        booking = asyncio.run(fuzz_server.services.store.get_booking("local", result.structured_content["reservation_id"]))
         check_price(booking.price.as_dict(), expected_trip(given))
 
 

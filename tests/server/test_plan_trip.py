@@ -88,11 +88,11 @@ async def test_decline_or_cancel_at_any_step_books_nothing(server, store, mode, 
         result = await c.call_tool("plan_trip", {})
     data = result.structured_content
     assert human.asked[-1] == STEPS[step]
-    assert store.list_bookings("local") == []
+    assert await store.list_bookings("local") == []
     assert "nothing was booked" in data["message"].lower()
     if STEPS[step] == "decision":
         assert data["status"] == "quoted" and data["quote_id"].startswith("Q-")
-        assert store.get_quote("local", data["quote_id"]).price.travelers == 3
+        assert (await store.get_quote("local", data["quote_id"])).price.travelers == 3
     else:
         assert data["status"] == ("declined" if action == "decline" else "cancelled")
 
@@ -102,10 +102,10 @@ async def test_choosing_cancel_keeps_the_quote_for_book_quote(server, store, mod
     async with client(server, Human([{"decision": "Cancel"}, {"confirm": True}]), mode=mode) as c:
         planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
         quote_id = planned.structured_content["quote_id"]
-        assert store.list_bookings("local") == []
+        assert await store.list_bookings("local") == []
         booked = await c.call_tool("book_quote", {"quote_id": quote_id})
     assert booked.structured_content["status"] == "booked"
-    assert store.get_booking("local", booked.structured_content["reservation_id"]).quote_id == quote_id
+    assert (await store.get_booking("local", booked.structured_content["reservation_id"])).quote_id == quote_id
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -137,7 +137,7 @@ async def test_failing_sampling_on_a_modern_request_ends_the_call_and_books_noth
     async with client(server, Human([{"decision": "Book"}]), mode="auto", sampling=broken_llm) as c:
         with pytest.raises(Exception, match="model unavailable"):
             await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
-    assert store.list_bookings("local") == []
+    assert await store.list_bookings("local") == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -161,7 +161,7 @@ async def test_a_client_without_elicitation_gets_a_clear_answer(server, store, m
     assert "cannot answer questions" in missing.structured_content["message"]
     assert "Pass destination, trip_type, nights, travelers" in missing.structured_content["message"]
     assert complete.structured_content["status"] == "quoted"  # no confirmation possible: nothing booked
-    assert store.list_bookings("local") == []
+    assert await store.list_bookings("local") == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -170,7 +170,7 @@ async def test_two_bookings_in_one_session_do_not_collide(server, store, mode):
         first = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
         second = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
     ids = {first.structured_content["reservation_id"], second.structured_content["reservation_id"]}
-    assert len(ids) == 2 and {b.reservation_id for b in store.list_bookings("local")} == ids
+    assert len(ids) == 2 and {b.reservation_id for b in await store.list_bookings("local")} == ids
 
 
 async def test_form_style_asks_one_form(tmp_path):

@@ -24,7 +24,7 @@ async def test_tampered_state_is_rejected(server, store):
         tampered = state[:-6] + ("A" if state[-6] != "A" else "B") + state[-5:]
         with pytest.raises(MCPError, match="Invalid or expired requestState"):
             await call(c.session, "plan_trip", {}, input_responses=accept("destination", destination="Kyoto"), request_state=tampered)
-    assert store.list_bookings("local") == []
+    assert await store.list_bookings("local") == []
 
 
 async def test_state_from_another_call_is_rejected(server):
@@ -54,7 +54,7 @@ async def test_replaying_the_book_round_books_once(server, store):
         first = await call(c.session, "plan_trip", args, input_responses=book, request_state=confirm.request_state)
         replay = await call(c.session, "plan_trip", args, input_responses=book, request_state=confirm.request_state)
     assert first.structured_content["reservation_id"] == replay.structured_content["reservation_id"]
-    assert len(store.list_bookings("local")) == 1
+    assert len(await store.list_bookings("local")) == 1
 
 
 async def test_replicas_with_shared_keys_continue_each_others_calls(tmp_path):

@@ -40,7 +40,7 @@ async def test_get_quote_answers_price_questions_without_asking(server, store):
     async with client(server, human) as c:
         result = await c.call_tool("get_quote", {"destination": "京都", "trip_type": "solo", "nights": 2, "travelers": 1})
     assert result.structured_content["total_jpy"] == 38_000
-    assert human.questions == [] and store.list_bookings("local") == []
+    assert human.questions == [] and await store.list_bookings("local") == []
 
 
 @pytest.mark.parametrize(
@@ -87,22 +87,22 @@ async def test_book_look_up_list_and_cancel(server, store, mode):
     assert [b["reservation_id"] for b in listed["bookings"]] == [reservation]
     assert cancelled["status"] == "cancelled" and "Cancel reservation" in human.questions[-1][0]
     assert again["message"] == "already cancelled"
-    assert store.get_booking("local", reservation).status == "cancelled"
+    assert (await store.get_booking("local", reservation)).status == "cancelled"
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("answer", ["decline", "cancel", {"confirm": False}])
 async def test_cancel_booking_needs_a_yes(server, store, mode, answer):
-    booking = store.book("local", store.save_quote("local", _price()).id)
+    booking = await store.book("local", (await store.save_quote("local", _price())).id)
     async with client(server, Human([answer]), mode=mode) as c:
         result = await c.call_tool("cancel_booking", {"reservation_id": booking.reservation_id})
     assert result.structured_content["status"] == "kept"
     assert "nothing was changed" in result.structured_content["message"]
-    assert store.get_booking("local", booking.reservation_id).status == "confirmed"
+    assert (await store.get_booking("local", booking.reservation_id)).status == "confirmed"
 
 
 async def test_book_quote_with_an_expired_quote_is_a_clear_error(server, store):
-    quote = store.save_quote("local", _price())
+    quote = await store.save_quote("local", _price())
     store.clock = lambda: 10**12  # far past the quote's 24 hours
     async with client(server, Human([])) as c:
         with pytest.raises(ToolError, match=f"Quote {quote.id} expired at .*run plan_trip again"):

@@ -43,10 +43,10 @@ class Target:
 
 
 @pytest.fixture
-def server(tmp_path):
+async def server(tmp_path):
     mcp = build_server(load_settings(overrides={"db": tmp_path / "trips.db"}))
     yield mcp
-    mcp.services.store.close()
+    await mcp.services.store.close()
 
 
 @pytest.fixture(scope="module")

@@ -176,7 +176,7 @@ async def recording_server(tmp_path) -> Iterator[tuple[str, list[dict[str, str]]
     server.should_exit = True
     await serving
     sock.close()
-    mcp.services.store.close()
+    await mcp.services.store.close()
 
 
 @pytest.mark.parametrize("mode", MODES)

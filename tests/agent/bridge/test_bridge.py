@@ -251,7 +251,7 @@ async def test_invalid_scripted_answer_is_not_sent(server, harness, mode):
     (error,) = human.errors
     assert error.startswith("answers file answers.json: answer 1 does not fit travel-planner's question")
     assert "destination: must be one of: Kyoto" in error
-    assert server.services.store.list_bookings("local") == []
+    assert await server.services.store.list_bookings("local") == []
 
 
 @pytest.mark.parametrize("mode", MODES)
