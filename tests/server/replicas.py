@@ -1,0 +1,71 @@
+"""Several trip-server replicas on one PostgreSQL, and a client that spreads its requests over them.
+
+`spread_client` is a client-side round-robin balancer: every HTTP request of a 2026-07-28 call
+goes to the next replica, as a load balancer without stickiness would send it. Legacy 2025-11-25
+sessions live in one process, so they need stickiness: connect them to one replica's URL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from fastmcp import Client
+from fastmcp.client.transports import StreamableHttpTransport
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from tests.server.conftest import llm
+from tests.server.test_faults import LoggedServer, start_logged_server
+
+
+def shared_config(directory: Path, keys: list[str], extra: str = "") -> str:
+    """A config file with the request_state_keys every replica must share."""
+    config = directory / "replicas.toml"
+    config.write_text("[trip_server]\nrequest_state_keys = [" + ", ".join(f'"{k}"' for k in keys) + "]\n" + extra)
+    return str(config)
+
+
+@contextmanager
+def replicas(directory: Path, dsn: str, count: int = 2, extra: str = "") -> Iterator[list[LoggedServer]]:
+    config = shared_config(directory, [secrets.token_urlsafe(32)], extra)
+    started: list[LoggedServer] = []
+    try:
+        for index in range(count):
+            started.append(start_logged_server(directory, dsn, "--config", config, log_name=f"replica{index}.log"))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def spread_client(urls: list[str], human: Any = None, *, start: int = 0, sampling: Any = llm, served: Counter | None = None) -> Client:
+    """A 2026-07-28 client whose every request goes to the next replica in turn."""
+    ports = itertools.islice(itertools.cycle([urlsplit(url).port for url in urls]), start, None)
+
+    def factory(headers=None, timeout=None, auth=None, **_):
+        http = create_mcp_http_client(headers=headers, timeout=timeout, auth=auth)
+
+        async def next_replica(request):
+            port = next(ports)
+            request.url = request.url.copy_with(port=port)
+            request.headers["host"] = f"127.0.0.1:{port}"
+            if served is not None:
+                served[port] += 1
+
+        http.event_hooks["request"].append(next_replica)
+        return http
+
+    transport = StreamableHttpTransport(urls[0], httpx_client_factory=factory)
+    return Client(transport, mode="auto", elicitation_handler=human, sampling_handler=sampling)
+
+
+def pg_rows(dsn: str, sql: str) -> list[tuple]:
+    with psycopg.connect(dsn) as connection:
+        return connection.execute(sql).fetchall()
