@@ -49,11 +49,13 @@ class PostgresStore(Store):
         quote_ttl_s: float = 24 * 3600,
         clock: Callable[[], float] = time.time,
         busy_timeout_s: float = 5.0,
+        pool_timeout_s: float = 30.0,
         max_connections: int = 10,
     ) -> None:
         super().__init__(quote_ttl_s=quote_ttl_s, clock=clock)
         self.dsn = dsn
         self.busy_timeout_s = busy_timeout_s
+        self.pool_timeout_s = pool_timeout_s
         self.max_connections = max_connections
         self._pool: AsyncConnectionPool | None = None
 
@@ -71,11 +73,11 @@ class PostgresStore(Store):
         await probe.close()
         self._pool = AsyncConnectionPool(
             self.dsn,
-            min_size=1,
+            min_size=2,
             max_size=self.max_connections,
             kwargs={"autocommit": True, "row_factory": dict_row},
             configure=self._configure,
-            timeout=self.busy_timeout_s,
+            timeout=self.pool_timeout_s,  # under a burst, calls queue for a connection in turn
             open=False,
         )
         await self._pool.open(wait=True, timeout=30)
