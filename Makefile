@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PEERS := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed
 
-.PHONY: run test server clean chromium
+.PHONY: run test server clean chromium postgres-binaries
 
 $(STAMP): pyproject.toml scripts/install-local.sh
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(STAMP)
 server: $(STAMP)
 	$(VENV)/bin/trip-server $(ARGS)
 
-test: $(STAMP) $(PEERS_STAMP) chromium
+test: $(STAMP) $(PEERS_STAMP) chromium postgres-binaries
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # Headless Chromium renders the eval report in the tests (no horizontal overflow at 1200 px).
@@ -37,6 +37,16 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
 		echo "installing chromium (Debian) for the eval report test"; \
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The suite starts its own throwaway PostgreSQL (tests/server/postgres_cluster.py) from Debian's
+# server binaries; a fresh machine gets them here, once. Not root: say what to run.
+postgres-binaries:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "make test needs PostgreSQL's server binaries: sudo apt-get install postgresql" >&2; exit 1; \
+	  fi; }
 
 clean:
 	rm -rf $(VENV) $(PEERS) .pytest_cache
