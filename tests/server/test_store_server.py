@@ -8,10 +8,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from fastmcp.exceptions import ToolError
 
+from mcp_server.cli import parse_args, settings_from_args
+from mcp_server.settings import load_settings
 from tests.server.conftest import Human, client
 from tests.server.test_faults import ROOT, bookings_by_quote, start_logged_server
 from tests.server.test_store_sqlite import immutable
@@ -118,3 +121,13 @@ async def test_reads_and_database_free_tools_answer_while_writers_wait_on_a_lock
     for result in results:  # the quote was booked already: each write returns it, or says the file was busy
         assert result.structured_content["reservation_id"] == reservation if not result.is_error else "busy" in result.content[0].text
     assert list(bookings_by_quote(server.db).values()) == [reservation]
+
+
+def test_a_postgresql_url_survives_every_setting_source(tmp_path):
+    url = "postgresql://trips:pw@db.example:5432/trips?sslmode=require"
+    config = tmp_path / "server.toml"
+    config.write_text(f'[trip_server]\ndb = "{url}"\n')
+    assert load_settings(config).db == url  # not Path's "postgresql:/trips:pw@…"
+    assert load_settings(env={"TRIP_SERVER_DB": url.replace("postgresql", "postgres")}).db.startswith("postgres://trips")
+    assert settings_from_args(parse_args(["--db", url, "--container"])).db == url
+    assert load_settings(overrides={"db": "~/trips.db"}).db == Path("~/trips.db").expanduser()
