@@ -2,14 +2,15 @@
 
 For each deployment, over loopback HTTP with 2026-07-28 clients whose every request goes to the
 next replica in turn (tests/server/replicas.py):
-- bookings/s: --bookings plan_trip calls with every argument given (quote saved, one Book round,
-  booking written), --concurrency at a time; wall time from the first call to the last booking;
-- flow latency: the median of --runs whole plan_trip flows from nothing (4 questions, sampling,
-  the Book question), one at a time.
+- bookings/s: plan_trip calls with every argument given (quote saved, one Book round, booking
+  written), --concurrency at a time, in batches; a batch's rate is its bookings over its wall time;
+- flow latency: whole plan_trip flows from nothing (4 questions, sampling, the Book question), one
+  at a time.
+All deployments run at once and take turns, round after round, so machine noise hits them alike.
 PostgreSQL is a throwaway cluster started here (Debian's binaries; see tests/server/postgres_cluster.py),
 durability off as in the tests; SQLite runs with its defaults (WAL, synchronous=NORMAL).
 
-    .venv/bin/python bench/store.py [--bookings 200] [--concurrency 20] [--runs 15]
+    .venv/bin/python bench/store.py [--bookings 200] [--concurrency 20] [--runs 15] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,47 +53,59 @@ async def bookings_per_second(urls: list[str], bookings: int, concurrency: int) 
     return bookings / (time.perf_counter() - started)
 
 
-async def flow_latency(urls: list[str], runs: int) -> float:
-    times = []
-    for index in range(runs + 1):  # the first is a warm-up
-        started = time.perf_counter()
-        async with spread_client(urls, Human(list(FLOW)), start=index) as c:
-            result = await c.call_tool("plan_trip", {})
-        assert result.structured_content["status"] == "booked", result
-        times.append(time.perf_counter() - started)
-    return statistics.median(times[1:])
+async def one_flow(urls: list[str], index: int) -> float:
+    started = time.perf_counter()
+    async with spread_client(urls, Human(list(FLOW)), start=index) as c:
+        result = await c.call_tool("plan_trip", {})
+    assert result.structured_content["status"] == "booked", result
+    return time.perf_counter() - started
 
 
-async def measure(urls: list[str], args: argparse.Namespace) -> tuple[float, float]:
-    await one_booking(urls, 0)  # warm-up: connections, caches
-    rate = await bookings_per_second(urls, args.bookings, args.concurrency)
-    return rate, await flow_latency(urls, args.runs)
+async def measure(deployments: list[list[str]], args: argparse.Namespace) -> list[tuple[float, float]]:
+    """Per deployment: median bookings/s over --rounds batches and median flow time; the
+    deployments take turns in every round, so the machine's drift hits them all alike."""
+    for urls in deployments:
+        await one_booking(urls, 0)  # warm-up: connections, caches
+    rates: list[list[float]] = [[] for _ in deployments]
+    flows: list[list[float]] = [[] for _ in deployments]
+    batch = args.bookings // args.rounds
+    for round_ in range(args.rounds):
+        for index, urls in enumerate(deployments):
+            rates[index].append(await bookings_per_second(urls, batch, args.concurrency))
+            for run in range(args.runs // args.rounds):
+                flows[index].append(await one_flow(urls, round_ + run))
+    return [(statistics.median(r), statistics.median(f)) for r, f in zip(rates, flows, strict=True)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bookings", type=int, default=200)
+    parser.add_argument("--bookings", type=int, default=200, help="bookings per deployment in all")
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=15, help="whole flows per deployment in all")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the deployments take")
     args = parser.parse_args()
     cluster = PostgresCluster().start()
     scratch = Path(tempfile.mkdtemp(prefix="trip-bench-"))
     deployments = [
-        ("SQLite", 1, lambda: str(scratch / "one.db")),
-        ("SQLite (one file)", 2, lambda: str(scratch / "two.db")),
-        ("PostgreSQL", 1, lambda: cluster.new_database("one")),
-        ("PostgreSQL", 2, lambda: cluster.new_database("two")),
+        ("SQLite", 1, str(scratch / "one.db")),
+        ("SQLite (one file)", 2, str(scratch / "two.db")),
+        ("PostgreSQL", 1, cluster.new_database("one")),
+        ("PostgreSQL", 2, cluster.new_database("two")),
     ]
-    print(f"{'store':<20}{'replicas':>9}{'bookings/s':>12}{'flow median':>13}"
-          f"   ({args.bookings} bookings, {args.concurrency} at a time; flow: median of {args.runs})")
     try:
-        for label, count, db in deployments:
-            directory = Path(tempfile.mkdtemp(dir=scratch))
-            with replicas(directory, db(), count) as servers:
-                rate, latency = asyncio.run(measure([s.url for s in servers], args))
-            print(f"{label:<20}{count:>9}{rate:>12.1f}{latency * 1000:>10.1f} ms", flush=True)
+        with ExitStack() as stack:
+            urls = [
+                [server.url for server in stack.enter_context(replicas(Path(tempfile.mkdtemp(dir=scratch)), db, count))]
+                for _, count, db in deployments
+            ]
+            results = asyncio.run(measure(urls, args))
     finally:
         cluster.stop()
+    print(f"{'store':<20}{'replicas':>9}{'bookings/s':>12}{'flow median':>13}")
+    for (label, count, _), (rate, latency) in zip(deployments, results, strict=True):
+        print(f"{label:<20}{count:>9}{rate:>12.1f}{latency * 1000:>10.1f} ms")
+    print(f"({args.bookings} bookings per store, {args.concurrency} at a time, in {args.rounds} batches: median batch rate; "
+          f"flow: median of {args.runs // args.rounds * args.rounds}; stores take turns in each of {args.rounds} rounds)")
 
 
 if __name__ == "__main__":
