@@ -91,10 +91,6 @@ class Store(ABC):
     # --- what a backend supplies
 
     @abstractmethod
-    def describe(self) -> str:
-        """Where the data lives, for logs: never a password."""
-
-    @abstractmethod
     async def _connect(self) -> None:
         """Open connections. Raises: StoreUnavailable, with what to fix."""
 

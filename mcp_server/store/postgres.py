@@ -59,9 +59,6 @@ class PostgresStore(Store):
         self.max_connections = max_connections
         self._pool: AsyncConnectionPool | None = None
 
-    def describe(self) -> str:
-        return redacted(self.dsn)
-
     async def _connect(self) -> None:
         # One plain connection first: its error says why (refused, bad password, no database),
         # where the pool would only time out.
@@ -69,7 +66,7 @@ class PostgresStore(Store):
             probe = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=10)
         except psycopg.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise StoreUnavailable(f"Cannot connect to the booking database {self.describe()}: {reason}") from error
+            raise StoreUnavailable(f"Cannot connect to the booking database {redacted(self.dsn)}: {reason}") from error
         await probe.close()
         self._pool = AsyncConnectionPool(
             self.dsn,

@@ -62,9 +62,6 @@ class SqliteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._identity: tuple[int, int] | None = None
 
-    def describe(self) -> str:
-        return f"sqlite:{self.path}"
-
     async def _connect(self) -> None:
         readers, writers = self._sizes
         connections = await self._run(lambda: [self._new_connection() for _ in range(readers + writers)], "opened")
