@@ -45,6 +45,7 @@ class Target:
 @pytest.fixture
 async def server(tmp_path):
     mcp = build_server(load_settings(overrides={"db": tmp_path / "trips.db"}))
+    await mcp.services.store.open()  # as trip-server does at start
     yield mcp
     await mcp.services.store.close()
 
