@@ -52,10 +52,13 @@ def spread_client(urls: list[str], human: Any = None, *, start: int = 0, samplin
     ports = itertools.islice(itertools.cycle([urlsplit(url).port for url in urls]), start, None)
 
     def factory(headers=None, timeout=None, auth=None, **_):
-        # TCP_NODELAY: requests alternate, so each connection idles between its turns, and Nagle
-        # plus delayed ACKs then add ~40 ms per request (measured: 2x the flow time) that a client
-        # talking to one balancer over one busy connection never pays.
+        # Requests alternate, so each kept-alive connection idles between its turns: under load
+        # past uvicorn's 5 s keep-alive, when the server may close it as the next request goes out
+        # (a ReadError seen in bench/store.py), and Nagle plus delayed ACKs add ~40 ms per request
+        # (measured: 2x the flow time). A balancer's own pooling hides both; here: one connection
+        # per request, TCP_NODELAY.
         http = httpx2.AsyncClient(
+            limits=httpx2.Limits(max_keepalive_connections=0),
             headers=headers,
             timeout=timeout or httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT),
             auth=auth,
