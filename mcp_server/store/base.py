@@ -124,14 +124,18 @@ class Store(ABC):
             if self._opened:
                 return
             await self._connect()
-            async with self._write() as tx:
-                await self._lock_schema(tx)
-                await migrate(tx, self.real_type)
-                await tx.one(
-                    "INSERT INTO store_meta (key, value) VALUES ('write_probe', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    iso(time.time()),
-                )
+            try:
+                async with self._write() as tx:
+                    await self._lock_schema(tx)
+                    await migrate(tx, self.real_type)
+                    await tx.one(
+                        "INSERT INTO store_meta (key, value) VALUES ('write_probe', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        iso(time.time()),
+                    )
+            except BaseException:
+                await self.close()  # the next call starts over instead of leaking these connections
+                raise
             self._opened = True
 
     # --- quotes
