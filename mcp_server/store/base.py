@@ -123,8 +123,8 @@ class Store(ABC):
         async with self._opening:
             if self._opened:
                 return
-            await self._connect()
             try:
+                await self._connect()
                 async with self._write() as tx:
                     await self._lock_schema(tx)
                     await migrate(tx, self.real_type)

@@ -64,8 +64,9 @@ class SqliteStore(Store):
 
     async def _connect(self) -> None:
         readers, writers = self._sizes
-        connections = await self._run(lambda: [self._new_connection() for _ in range(readers + writers)], "opened")
-        self._all = connections
+        for _ in range(readers + writers):
+            self._all.append(await self._run(self._new_connection, "opened"))  # close() closes these on failure
+        connections = list(self._all)
         stat = os.stat(self.path)
         self._identity = (stat.st_dev, stat.st_ino)
         self._readers, self._writers = connections[:readers], connections[readers:]
