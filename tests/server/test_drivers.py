@@ -29,7 +29,7 @@ async def test_a_client_without_sampling_is_never_asked_and_still_books(server, 
     # Had the server tried, this client (no handler) would have answered with an error and the
     # reason would read "sampling failed: …": the capability check came first.
     assert data["recommendations_note"] == "your client did not declare sampling"
-    assert store.get_booking("local", data["reservation_id"])
+    assert await store.get_booking("local", data["reservation_id"])
 
 
 async def test_a_modern_retry_that_no_longer_declares_sampling_falls_back_in_process(server, store):
@@ -48,7 +48,7 @@ async def test_a_modern_retry_that_no_longer_declares_sampling_falls_back_in_pro
     data = done.structured_content
     assert data["status"] == "booked" and data["recommendations_source"] == "catalogue"
     assert any("Fushimi Inari" in tip for tip in data["recommendations"])
-    assert [b.reservation_id for b in store.list_bookings("local")] == [data["reservation_id"]]
+    assert [b.reservation_id for b in await store.list_bookings("local")] == [data["reservation_id"]]
 
 
 async def test_a_modern_retry_that_still_declares_sampling_must_answer_it(server):
