@@ -3,7 +3,8 @@
 Reads and writes use separate connections (WAL: readers never wait for a writer), and every call
 runs in the store's own worker threads, so a write waiting out another process's lock holds up
 that one call only: not reads, not the event loop, not the tool thread pool. No Python lock is held
-while SQLite waits. Each write call waits at most `busy_timeout_s` in all, queueing included.
+while SQLite waits. A write queues for one of this process's write connections (up to
+`queue_timeout_s`), then waits at most `busy_timeout_s` for another process's lock.
 
 Fail closed: `open()` proves a write lands; before every write the file at the path must still be
 the file we opened (a deleted or replaced database would otherwise swallow bookings until the next
@@ -45,12 +46,14 @@ class SqliteStore(Store):
         quote_ttl_s: float = 24 * 3600,
         clock: Callable[[], float] = time.time,
         busy_timeout_s: float = 5.0,
+        queue_timeout_s: float = 30.0,
         readers: int = 4,
         writers: int = 2,
     ) -> None:
         super().__init__(quote_ttl_s=quote_ttl_s, clock=clock)
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self.queue_timeout_s = queue_timeout_s
         self._sizes = (readers, writers)
         # Idle connections; a limiter's token is the right to take one, so the lists are never
         # empty when taken from. anyio's limiters bind to no event loop (tests use several).
@@ -106,15 +109,17 @@ class SqliteStore(Store):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Tx]:
-        deadline = time.monotonic() + self.busy_timeout_s
+        # Two clocks: a burst of this process's own writes queues for a connection (up to
+        # queue_timeout_s, as a PostgreSQL pool does); another process's lock is waited out for
+        # busy_timeout_s (the connection's busy timeout) from the moment this write gets its turn.
         try:
-            with anyio.fail_after(self.busy_timeout_s):
+            with anyio.fail_after(self.queue_timeout_s):
                 await self._write_turns.acquire()
         except TimeoutError as error:
             raise StoreBusy(BUSY) from error
         connection = self._writers.pop()
         try:
-            await self._run(lambda: self._begin(connection, deadline - time.monotonic()), "written")
+            await self._run(lambda: self._begin(connection), "written")
             try:
                 yield _Tx(self, connection, "written")
                 await self._run(lambda: connection.execute("COMMIT"), "written")
@@ -126,9 +131,8 @@ class SqliteStore(Store):
             self._writers.append(connection)
             self._write_turns.release()
 
-    def _begin(self, connection: sqlite3.Connection, wait_s: float) -> None:
-        """Take the write lock within what is left of this call's wait, then check the file is ours."""
-        connection.execute(f"PRAGMA busy_timeout = {max(0, int(wait_s * 1000))}")
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        """Take the write lock (waiting up to the busy timeout), then check the file is still ours."""
         connection.execute("BEGIN IMMEDIATE")
         if self._identity is None:
             return
