@@ -21,7 +21,6 @@ from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 from fastmcp.client.transports import StreamableHttpTransport
 from fastmcp.client.transports.base import TransportOptions
-from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from strands.tools.tool_provider import ToolProvider
@@ -31,7 +30,8 @@ from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, 
 from agent.agentcore import TOKEN_ENV, BearerToken
 from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
-from agent.sampling_policy import USER_REJECTED, Sampler
+from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, track_call
+from agent.sampling_policy import Sampler
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
 
@@ -57,17 +57,6 @@ def http_client(
 ) -> httpx2.AsyncClient:
     """The HTTP client for the MCP connection: no read timeout (see HTTP_TIMEOUT)."""
     return httpx2.AsyncClient(headers=headers, auth=auth, follow_redirects=follow_redirects, timeout=HTTP_TIMEOUT)
-
-
-class _FormElicitationSession(ClientSession):
-    """Declares form elicitation only: the SDK also claims URL elicitation, which this agent cannot show."""
-
-    def _build_capabilities(self, version: str) -> mcp_types.ClientCapabilities:
-        capabilities = super()._build_capabilities(version)
-        if capabilities.elicitation is None:
-            return capabilities
-        form_only = mcp_types.ElicitationCapability(form=mcp_types.FormElicitationCapability())
-        return capabilities.model_copy(update={"elicitation": form_only})
 
 
 class _BearerAuth(httpx2.Auth):
@@ -212,17 +201,24 @@ class McpBridge:
         notifications/cancelled on a legacy session and closes the request's stream on 2026-07-28.
 
         Raises:
-            TripAgentError: The call failed at the protocol level (e.g. sampling was refused
-                on 2026-07-28, which aborts the call in the client SDK).
+            TripAgentError: The call failed at the protocol level (e.g. a server that insists on
+                sampling after it was declined).
         """
 
         async def call(client: Client) -> mcp_types.CallToolResult:
             return await client.call_tool_mcp(name, arguments, progress_handler=self._progress_handler(name))
 
+        record = track_call()
         try:
-            return await self._with_session(f"call {name}", call)
+            result: mcp_types.CallToolResult = await self._with_session(f"call {name}", call)
         finally:
             self._progress.done()
+        if result.is_error and record.sampling_refused is not None:
+            self._notify(
+                f"{self.name}: {name} failed after its sampling request was declined ({record.sampling_refused}); "
+                "this server could not go on without it"
+            )
+        return result
 
     def tool_provider(self) -> ToolProvider:
         """The server's tools for a Strands Agent, named exactly as the server names them.
@@ -253,15 +249,18 @@ class McpBridge:
         target = self._transport or StreamableHttpTransport(
             self.url, headers=self._headers, auth=self._auth, httpx_client_factory=http_client
         )
-        client = Client(
+        # Under `--sampling deny` sampling is not declared at all: the server then never asks and
+        # goes on without it (the catalogue's recommendations), in both revisions.
+        sampling = self._on_sampling if self._sampler.policy != "deny" else None
+        client = AgentClient(
             target,
             mode=self._mode,
             elicitation_handler=self._on_elicitation,
-            sampling_handler=self._on_sampling,
+            sampling_handler=sampling,
             input_required_max_rounds=MAX_INPUT_ROUNDS,
         )
         # No public option narrows the declared capabilities; the session class is the seam fastmcp offers.
-        client._transport_options = TransportOptions(session_class=_FormElicitationSession)
+        client._transport_options = TransportOptions(session_class=AgentSession)
         return client
 
     async def _with_session(self, what: str, operation: Callable[[Client], Awaitable[Any]]) -> Any:
@@ -428,10 +427,10 @@ def _tool_result(tool_use_id: str, status: Literal["success", "error"], text: st
 
 
 def _protocol_error(server: str, what: str, error: MCPError) -> TripAgentError:
-    if error.code == USER_REJECTED:
+    if isinstance(error, SamplingStillRequested):
         return TripAgentError(
-            f"{server}: {what} stopped because the sampling request was refused ({error.message}); nothing more was done",
-            hint="allow sampling with --sampling ask or auto to let the server finish",
+            f"{server}: {what} stopped: the server cannot go on without the sampling request that was declined; "
+            "nothing more was done"
         )
     return TripAgentError(f"{server}: {what} failed: {error.message}")
 

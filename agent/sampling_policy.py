@@ -59,6 +59,10 @@ class Sampler:
         self._playback = playback
         self._limiter = RateLimiter(settings.rate_limit_per_minute)
 
+    @property
+    def policy(self) -> str:
+        return self._settings.policy
+
     async def handle(
         self, server: str, params: mcp_types.CreateMessageRequestParams
     ) -> mcp_types.CreateMessageResult | mcp_types.ErrorData:

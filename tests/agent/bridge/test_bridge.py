@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 import socket
 
@@ -13,6 +14,8 @@ import pytest
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output.vt100 import Vt100_Output
 from strands import Agent
+
+from fastmcp.client.transports import StreamableHttpTransport
 
 from agent.bridge import HTTP_TIMEOUT, McpBridge, http_client
 from agent.errors import TripAgentError
@@ -96,8 +99,12 @@ async def test_plan_and_book_through_the_tool_provider(target, harness, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_the_declared_capabilities_are_exactly_what_the_agent_handles(server, harness, mode):
-    bridge = harness.bridge(server, AbsentHuman(harness.notes.append), mode=mode)
+@pytest.mark.parametrize(
+    ("policy", "exp_capabilities"),
+    [("auto", {"sampling": {}, "elicitation": {"form": {}}}), ("deny", {"elicitation": {"form": {}}})],
+)
+async def test_the_declared_capabilities_are_exactly_what_the_agent_handles(server, harness, mode, policy, exp_capabilities):
+    bridge = harness.bridge(server, AbsentHuman(harness.notes.append), mode=mode, sampler=harness.sampler(policy))
     await bridge.start()
     try:
         seen = []
@@ -111,38 +118,23 @@ async def test_the_declared_capabilities_are_exactly_what_the_agent_handles(serv
         await bridge.call_tool("list_bookings", {})
     finally:
         await bridge.stop()
-    assert seen == [{"sampling": {}, "elicitation": {"form": {}}}]
+    assert seen == [exp_capabilities]
 
 
-async def test_legacy_denied_sampling_falls_back_to_the_catalogue(target, harness):
-    bridge = harness.bridge(target, ScriptedHuman(["Book"], source="test"), mode="legacy", sampler=harness.sampler("deny"))
+@pytest.mark.parametrize("mode", MODES)
+async def test_sampling_deny_books_with_the_catalogue_recommendations(target, harness, mode):
+    bridge = harness.bridge(target, ScriptedHuman(["Book"], source="test"), mode=mode, sampler=harness.sampler("deny"))
+    before = target.bookings()
     await bridge.start()
     try:
         result = await bridge.call_tool("plan_trip", KNOWN)
     finally:
         await bridge.stop()
-    assert result.structured_content["status"] == "booked"
-    assert result.structured_content["recommendations_source"] == "catalogue"
-    assert "User rejected sampling request" in harness.events("elicitation_request")[0]["message"]
-    assert harness.notes == ["travel-planner asked to use your model; denied (--sampling deny)."]
-    assert harness.events("sampling_response")[0]["approved"] is False
-
-
-async def test_modern_denied_sampling_ends_the_call_with_a_clear_error_and_books_nothing(target, harness):
-    bridge = harness.bridge(target, ScriptedHuman([], source="test"), mode="auto", sampler=harness.sampler("deny"))
-    before = target.bookings()
-    await bridge.start()
-    try:
-        turns = [{"tool_use": {"name": "plan_trip", "input": KNOWN}}, {"text": "Sorry."}]
-        agent = Agent(model=PlaybackModel(turns, []), tools=[bridge.tool_provider()], callback_handler=None)
-        await agent.invoke_async("Book Okinawa")
-    finally:
-        await bridge.stop()
-    (tool_result,) = tool_results(agent)
-    assert tool_result["status"] == "error"
-    assert "sampling request was refused" in tool_result["content"][0]["text"]
-    assert any("sampling request was refused" in note and "--sampling ask or auto" in note for note in harness.notes)
-    assert target.bookings() == before
+    data = result.structured_content
+    assert data["status"] == "booked" and data["recommendations_source"] == "catalogue"
+    assert set(target.bookings()) - set(before) == {data["reservation_id"]}
+    assert "did not declare sampling" in harness.events("elicitation_request")[0]["message"]
+    assert harness.events("sampling_request") == []  # never asked: the capability was not declared
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -183,20 +175,26 @@ async def test_ask_request_can_be_edited_before_approval(server, harness, pipe, 
     assert harness.events("sampling_response")[0]["approved"] is True
 
 
+# On 2026-07-28 this needs the server half of the contract (serverux): a retry that no longer
+# declares sampling means "go on with the catalogue's recommendations".
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("step", ["request", "response"])
-async def test_ask_denied_on_legacy_falls_back_to_the_catalogue(server, harness, pipe, output, step):
+async def test_ask_denied_still_books_with_the_catalogue_recommendations(target, harness, pipe, output, step, mode):
     review = SamplingReview(input=pipe, output=output)
     sampler = harness.sampler("ask", review=review)
-    bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode="legacy", sampler=sampler)
+    bridge = harness.bridge(target, ScriptedHuman(["Book"], source="test"), mode=mode, sampler=sampler)
     pipe.send_text("d\r" if step == "request" else "a\rd\r")
+    before = target.bookings()
     await bridge.start()
     try:
         result = await bridge.call_tool("plan_trip", KNOWN)
     finally:
         await bridge.stop()
-    assert result.structured_content["recommendations_source"] == "catalogue"
-    assert "User rejected sampling request" in harness.events("elicitation_request")[0]["message"]
+    data = result.structured_content
+    assert data["status"] == "booked" and data["recommendations_source"] == "catalogue"
+    assert set(target.bookings()) - set(before) == {data["reservation_id"]}
     assert [event["approved"] for event in harness.events("sampling_response")] == [False]
+    assert not any("allow sampling" in note for note in harness.notes)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -342,3 +340,58 @@ async def test_rate_limit_refuses_with_a_clear_error(harness):
     assert first.content.text == "one" and other.content.text == "two"
     assert second.message == "sampling rate limit reached: at most 1 requests per minute from travel-planner"
     assert harness.notes == ["sampling request from travel-planner failed: " + second.message]
+
+
+class WireLog:
+    """The tools/call requests the bridge sends over HTTP, and the requestState each response carries."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.states: list[str | None] = []
+
+    def client(self, **kwargs) -> httpx2.AsyncClient:
+        client = http_client(**kwargs)
+        client.event_hooks["request"].append(self._request)
+        client.event_hooks["response"].append(self._response)
+        return client
+
+    async def _request(self, request: httpx2.Request) -> None:
+        body = json.loads(request.content) if request.content else {}
+        if body.get("method") == "tools/call":
+            self.calls.append(body["params"])
+
+    async def _response(self, response: httpx2.Request) -> None:
+        body = json.loads(response.request.content) if response.request.content else {}
+        if body.get("method") != "tools/call":
+            return
+        # A 2026-07-28 tools/call stream ends with its result, so reading it whole here is safe.
+        text = (await response.aread()).decode()
+        data = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
+        results = [item["result"] for item in data if "result" in item] or ([json.loads(text)["result"]] if text.startswith("{") else [])
+        self.states.extend(result.get("requestState") for result in results)
+
+
+@pytest.mark.parametrize("refusal", ["review", "rate limit"])
+async def test_a_refused_sampling_request_is_retried_without_sampling_and_the_same_state(
+    http_server, harness, pipe, output, refusal
+):
+    wire = WireLog()
+    transport = StreamableHttpTransport(http_server.url, httpx_client_factory=wire.client)
+    if refusal == "review":
+        pipe.send_text("d\r")
+        sampler = harness.sampler("ask", review=SamplingReview(input=pipe, output=output))
+    else:
+        sampler = harness.sampler(rate_limit=0)
+    bridge = harness.bridge(transport, ScriptedHuman(["Book"], source="test"), mode="auto", sampler=sampler)
+    await bridge.start()
+    try:
+        await bridge.call_tool("plan_trip", KNOWN)
+    finally:
+        await bridge.stop()
+    first, retry = wire.calls[:2]
+    capabilities = "io.modelcontextprotocol/clientCapabilities"
+    assert first["_meta"][capabilities] == {"sampling": {}, "elicitation": {"form": {}}}
+    assert retry["_meta"][capabilities] == {"elicitation": {"form": {}}}  # no sampling on the retry
+    assert "recommendations" not in (retry.get("inputResponses") or {})  # the refused request gets no entry
+    assert retry["requestState"] == wire.states[0]  # the same round, retried
+    assert [event["approved"] for event in harness.events("sampling_response")] == ([False] if refusal == "review" else [])

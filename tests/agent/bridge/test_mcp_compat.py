@@ -1,0 +1,80 @@
+"""agent/mcp_compat.py: the SDK seams it relies on, and servers that need sampling to go on.
+
+Our own server goes on without sampling when a retry stops declaring it; these servers do not,
+and the user must learn why the call ended without being told to allow what they refused.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import mcp_types
+import pytest
+from fastmcp import Client, Context, FastMCP
+from mcp import ClientSession
+
+from agent.errors import TripAgentError
+from agent.human import ScriptedHuman
+
+TIP_REQUEST = mcp_types.CreateMessageRequest(
+    params=mcp_types.CreateMessageRequestParams(
+        messages=[mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text="A tip?"))],
+        max_tokens=50,
+    )
+)
+
+
+def needs_sampling_server(*, insist: bool) -> FastMCP:
+    """A 2026-07-28 tool that cannot finish without a sampled tip: it fails, or (insist) asks again."""
+    mcp = FastMCP("tip-writer")
+
+    @mcp.tool
+    async def write_tip(ctx: Context) -> str | mcp_types.InputRequiredResult:
+        """Writes a tip with the client's model."""
+        answer = (ctx.input_responses or {}).get("tip")
+        if isinstance(answer, mcp_types.CreateMessageResult):
+            return f"Tip: {answer.content.text}"
+        if ctx.request_state is not None and not insist:
+            raise ValueError("no tip was written, and this tool has nothing else to offer")
+        return mcp_types.InputRequiredResult(input_requests={"tip": TIP_REQUEST}, request_state="waiting for the tip")
+
+    return mcp
+
+
+def test_the_private_seams_are_where_mcp_compat_expects_them():
+    # mcp 2.1.1 declares capabilities in ClientSession._build_capabilities and stamps 2026-07-28
+    # requests through self._stamp; fastmcp 4.1.1 drives input rounds in Client._drive_input_required.
+    assert list(inspect.signature(ClientSession._build_capabilities).parameters) == ["self", "version"]
+    assert "self._stamp(data, opts)" in inspect.getsource(ClientSession.send_request)
+    assert list(inspect.signature(Client._drive_input_required).parameters) == ["self", "first", "retry"]
+
+
+async def test_a_server_that_fails_without_sampling_is_named_as_the_reason(harness):
+    bridge = harness.bridge(needs_sampling_server(insist=False), ScriptedHuman([], source="test"), sampler=harness.sampler(rate_limit=0))
+    await bridge.start()
+    try:
+        result = await bridge.call_tool("write_tip", {})
+    finally:
+        await bridge.stop()
+    assert result.is_error
+    assert harness.notes[-1] == (
+        "travel-planner: write_tip failed after its sampling request was declined "
+        "(sampling rate limit reached: at most 0 requests per minute from travel-planner); "
+        "this server could not go on without it"
+    )
+
+
+async def test_a_server_that_asks_again_after_the_refusal_ends_the_call_without_asking_the_user_twice(harness):
+    bridge = harness.bridge(needs_sampling_server(insist=True), ScriptedHuman([], source="test"), sampler=harness.sampler(rate_limit=0))
+    await bridge.start()
+    try:
+        with pytest.raises(TripAgentError) as raised:
+            await bridge.call_tool("write_tip", {})
+    finally:
+        await bridge.stop()
+    assert str(raised.value) == (
+        "travel-planner: call write_tip stopped: the server cannot go on without the sampling request "
+        "that was declined; nothing more was done"
+    )
+    assert "allow" not in str(raised.value)
+    assert len(harness.notes) == 1  # the rate-limit notice of the one refusal; no second request was answered
