@@ -25,6 +25,7 @@ from agent.config import AgentSettings, ModelSettings, model_from_spec
 from agent.errors import explain_model_error
 from agent.human import Human
 from agent.models import create_model, resolve_auto
+from agent.outcomes import ToolOutcome
 from agent.providers.playback import PlaybackModel
 from agent.sampling_policy import Sampler
 from agent.server_process import BundledServer
@@ -44,15 +45,17 @@ class Renderer(Protocol):
 
     def tool_call(self, name: str, input: dict[str, Any]) -> None: ...
 
-    def tool_result(self, name: str, status: str, text: str) -> None: ...
+    def tool_result(self, outcome: ToolOutcome) -> None: ...
 
 
 @dataclass(frozen=True)
 class TurnResult:
-    """text: the assistant's text of the turn; error: the one-line reason when it failed."""
+    """text: the assistant's text of the turn; error: the one-line reason when it failed;
+    outcomes: how each tool call of the turn ended."""
 
     text: str
     error: str | None = None
+    outcomes: tuple[ToolOutcome, ...] = ()
 
     @property
     def completed(self) -> bool:
@@ -141,13 +144,14 @@ class Session:
         start = len(self.agent.messages)
         tool_names: dict[str, str] = {}
         parts: list[str] = []
+        outcomes: list[ToolOutcome] = []
         try:
             async for event in self.agent.stream_async(text):
                 if "data" in event:
                     renderer.assistant_text(event["data"])
                     parts.append(event["data"])
                 elif "message" in event:
-                    self._record_message(event["message"], tool_names, renderer)
+                    outcomes += self._record_message(event["message"], tool_names, renderer)
         except asyncio.CancelledError:
             del self.agent.messages[start:]
             self._transcript.error("turn cancelled by the user")
@@ -158,16 +162,17 @@ class Session:
             notice = f"\n(reply cut off at max_tokens={self.model_settings.max_tokens})"
             renderer.assistant_text(notice)
             self._transcript.assistant("".join(parts) + notice)
-            return TurnResult("".join(parts) + notice)
+            return TurnResult("".join(parts) + notice, outcomes=tuple(outcomes))
         except Exception as error:  # every failure becomes one line for the user
             logger.debug("model=<%s> | turn failed", self.model_settings.spec, exc_info=True)
             explained = explain_model_error(error, self.model_settings)
             message = str(explained) if explained is not None else f"{type(error).__name__}: {error}"
             self._transcript.error(message)
-            return TurnResult("".join(parts), message)
-        return TurnResult("".join(parts))
+            return TurnResult("".join(parts), message, tuple(outcomes))
+        return TurnResult("".join(parts), outcomes=tuple(outcomes))
 
-    def _record_message(self, message: dict[str, Any], tool_names: dict[str, str], renderer: Renderer) -> None:
+    def _record_message(self, message: dict[str, Any], tool_names: dict[str, str], renderer: Renderer) -> list[ToolOutcome]:
+        outcomes = []
         if message["role"] == "assistant":
             text = "".join(block["text"] for block in message["content"] if "text" in block)
             if text:
@@ -182,8 +187,14 @@ class Session:
                 result = block["toolResult"]
                 name = tool_names.get(result["toolUseId"], "?")
                 text = "\n".join(_content_text(item) for item in result["content"])
-                renderer.tool_result(name, result["status"], text)
+                # Strands itself may end a call (an unknown tool, bad input) before the bridge sees it.
+                outcome = self._bridge.outcomes.pop(result["toolUseId"], None) or ToolOutcome(
+                    name, result["status"], text.strip(), result["status"] == "success", text=text
+                )
+                outcomes.append(outcome)
+                renderer.tool_result(outcome)
                 self._transcript.tool_result(name, result["status"], text)
+        return outcomes
 
     def switch_model(self, spec: str) -> ModelSettings:
         """Use another model from the next turn on, keeping the conversation.

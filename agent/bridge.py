@@ -9,7 +9,6 @@ revisions, and runs on the caller's loop; `tool_provider()` hands its tools to S
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -31,6 +30,7 @@ from agent.agentcore import TOKEN_ENV, BearerToken
 from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
 from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, track_call
+from agent.outcomes import ToolOutcome, failed_outcome, outcome_of
 from agent.sampling_policy import Sampler
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
@@ -164,6 +164,9 @@ class McpBridge:
         self._transport = transport
         self._client: Client | None = None
         self._tools: list[mcp_types.Tool] = []
+        self._answers: list[str] = []  # every elicitation answer's action, in order
+        # How each tool call ended, by Strands toolUseId, until the session takes it for the turn's renderer.
+        self.outcomes: dict[str, ToolOutcome] = {}
 
     @property
     def protocol_version(self) -> str | None:
@@ -330,17 +333,20 @@ class McpBridge:
             self._progress.done()  # the form must start on a clean line
             if not isinstance(params, mcp_types.ElicitRequestFormParams):
                 self._notify(f"{self.name} asked for a URL elicitation, which this agent does not support; declined.")
+                self._answers.append("decline")
                 return ElicitResult(action="decline")
             schema = params.requested_schema
             self._transcript.elicitation_request(self.name, message, schema)
             asked = time.monotonic()
             outcome = await self._human.elicit(self.name, message, schema)
+            self._answers.append(outcome.action)
             self._transcript.elicitation_response(outcome.action, outcome.content, time.monotonic() - asked)
             return ElicitResult(action=outcome.action, content=outcome.content if outcome.action == "accept" else None)
         except Exception as error:
             logger.exception("server=<%s> | answering an elicitation failed", self.name)
             self._notify(f"could not answer {self.name}'s question ({_short(error)}); cancelled.")
             self._transcript.error(f"elicitation from {self.name} failed: {_short(error)}")
+            self._answers.append("cancel")
             return ElicitResult(action="cancel")
 
     async def _on_sampling(self, messages: Any, params: mcp_types.CreateMessageRequestParams, context: Any) -> Any:
@@ -400,26 +406,21 @@ class McpTool(AgentTool):
         return "mcp"
 
     async def stream(self, tool_use: ToolUse, invocation_state: dict[str, Any], **kwargs: Any) -> ToolGenerator:
+        bridge, use_id = self._bridge, tool_use["toolUseId"]
+        answered = len(bridge._answers)
         try:
-            result = await self._bridge.call_tool(self._tool.name, dict(tool_use["input"] or {}))
+            result = await bridge.call_tool(self._tool.name, dict(tool_use["input"] or {}))
         except TripAgentError as error:
-            self._bridge._notify(str(error))
-            yield ToolResultEvent(_tool_result(tool_use["toolUseId"], "error", str(error)))
+            bridge._notify(str(error))
+            bridge.outcomes[use_id] = failed_outcome(self._tool.name, str(error))
+            yield ToolResultEvent(_tool_result(use_id, "error", str(error)))
             return
         if result.structured_content is not None:
-            self._bridge._transcript.tool_structured(self._tool.name, result.structured_content)
-        status = "error" if result.is_error else "success"
-        yield ToolResultEvent(_tool_result(tool_use["toolUseId"], status, result_text(result)))
-
-
-def result_text(result: mcp_types.CallToolResult) -> str:
-    """The text the model reads: the text blocks, else the structured content as JSON."""
-    texts = [block.text for block in result.content if isinstance(block, mcp_types.TextContent)]
-    if texts:
-        return "\n".join(texts)
-    if result.structured_content is not None:
-        return json.dumps(result.structured_content, ensure_ascii=False)
-    return "(no text)"
+            bridge._transcript.tool_structured(self._tool.name, result.structured_content)
+        # Calls run one at a time in practice; were two concurrent, their answers could be attributed to either.
+        outcome = outcome_of(self._tool.name, result, bridge._answers[answered:])
+        bridge.outcomes[use_id] = outcome
+        yield ToolResultEvent(_tool_result(use_id, "error" if result.is_error else "success", outcome.text))
 
 
 def _tool_result(tool_use_id: str, status: Literal["success", "error"], text: str) -> ToolResult:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from agent.config import AgentSettings
+    from agent.outcomes import ToolOutcome
     from agent.transcript import Transcript
 
 PROG = "trip-agent"
@@ -138,15 +139,17 @@ class _StdoutRenderer:
     def tool_call(self, name: str, input: dict[str, Any]) -> None:
         print(f"{PROG}: calling {name}", file=sys.stderr)
 
-    def tool_result(self, name: str, status: str, text: str) -> None:
-        print(f"{PROG}: {name} returned {status}", file=sys.stderr)
+    def tool_result(self, outcome: ToolOutcome) -> None:
+        # The server's own account, whole: the reservation id is here even if the model never repeats it.
+        print(f"{PROG}: {outcome.summary()}", file=sys.stderr)
 
 
 async def run_messages(settings: AgentSettings, messages: list[str], answers: Path | None, transcript: Transcript) -> int:
     """Run each message as one turn; elicitations go to --answers, a terminal, or are cancelled.
 
     Returns:
-        0 when every turn completed and every elicitation was answered from the script; else 1.
+        0 when every turn completed, no tool call failed or was stopped by a declined or cancelled
+        question, and every elicitation was answered from the script; else 1.
 
     Raises:
         TripAgentError: The answers file is invalid, or the session cannot be opened.
@@ -191,6 +194,8 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
                 notify(result.error)
                 status = EXIT_RUNTIME
                 break
+            if not all(outcome.completed for outcome in result.outcomes):
+                status = EXIT_RUNTIME
     finally:
         await session.close()
     for error in scripted.errors if scripted else []:

@@ -20,6 +20,7 @@ from agent.errors import ConfigError, TripAgentError
 from agent.eval.humans import ScenarioHuman, scenario_human
 from agent.eval.scenario import Scenario
 from agent.eval.summary import summarize
+from agent.outcomes import ToolOutcome
 from agent.server_process import BundledServer
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
@@ -49,7 +50,7 @@ class _Quiet:
     def tool_call(self, name: str, input: dict[str, Any]) -> None:
         pass
 
-    def tool_result(self, name: str, status: str, text: str) -> None:
+    def tool_result(self, outcome: ToolOutcome) -> None:
         pass
 
 

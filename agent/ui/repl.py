@@ -31,6 +31,7 @@ from agent.ui.progress import ProgressView
 if TYPE_CHECKING:
     from agent.app import Session
     from agent.config import AgentSettings
+    from agent.outcomes import ToolOutcome
     from agent.transcript import Transcript
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ HELP = """\
 /reset         forget the conversation
 /save FILE     save the conversation as JSON
 /quit          leave (Ctrl-D too)"""
-_RESULT_PREVIEW_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,8 @@ class _Printer:
     def tool_call(self, name: str, input: dict[str, Any]) -> None:
         self.line(f"→ {name} {json.dumps(input, ensure_ascii=False)}")
 
-    def tool_result(self, name: str, status: str, text: str) -> None:
-        first = text.strip().split("\n", 1)[0]
-        preview = first if len(first) <= _RESULT_PREVIEW_CHARS else first[:_RESULT_PREVIEW_CHARS] + "…"
-        self.line(f"← {name} {status}: {preview}")
+    def tool_result(self, outcome: ToolOutcome) -> None:
+        self.line(f"← {outcome.summary()}")
 
     def line(self, text: str) -> None:
         self._progress.done()

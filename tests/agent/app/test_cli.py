@@ -35,6 +35,10 @@ def test_plan_and_book_with_answers_and_transcript(tmp_path, book_script):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Booked!\n"
+    # The model never says the reservation id; the tool's outcome line on stderr does, whole.
+    (outcome,) = [line for line in done.stderr.splitlines() if line.startswith("trip-agent: plan_trip (")]
+    assert outcome.startswith("trip-agent: plan_trip (booked) Booked: reservation TRV-")
+    assert outcome.endswith("transport ¥14,000 + hotel ¥24,000 = ¥38,000.")
     events = read_events(transcript)
     assert all(isinstance(event["t"], float | int) and event["t"] >= 0 for event in events)
     assert [event["t"] for event in events] == sorted(event["t"] for event in events)
@@ -86,13 +90,46 @@ def test_exhausted_or_invalid_answers_fail_the_run(tmp_path, book_script, answer
     assert exp_stderr in done.stderr
 
 
-def test_without_answers_or_terminal_elicitation_is_cancelled_and_said(tmp_path, book_script):
+def test_without_answers_or_terminal_elicitation_is_cancelled_said_and_fails_the_run(tmp_path, book_script):
     transcript = tmp_path / "t.jsonl"
     done = run("--model", f"playback:{book_script}", "--message", "Plan Kyoto", "--transcript", transcript, cwd=tmp_path)
-    assert done.returncode == 0
+    assert done.returncode == 1
     assert "no terminal to answer on and no --answers file; cancelled" in done.stderr
+    assert "trip-agent: plan_trip (cancelled) You cancelled when asked for the trip type. Nothing was booked.\n" in done.stderr
     responses = [event for event in read_events(transcript) if event["type"] == "elicitation_response"]
     assert [response["action"] for response in responses] == ["cancel"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "exp_status", "exp_outcome"),
+    [
+        ([{"action": "decline"}], 1, "plan_trip (declined) You declined to answer when asked for the trip type. Nothing was booked."),
+        (["solo", 2, "Cancel"], 0, "plan_trip (quoted) You chose not to book; nothing was booked. Quote Q-"),
+    ],
+)
+def test_a_trip_stopped_by_the_answers_fails_the_run_and_a_deliberate_choice_does_not(
+    tmp_path, book_script, answers, exp_status, exp_outcome
+):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    done = run("--model", f"playback:{book_script}", "--message", "Plan Kyoto", "--answers", path, cwd=tmp_path)
+    assert done.returncode == exp_status, done.stderr
+    assert f"trip-agent: {exp_outcome}" in done.stderr
+    assert "returned success" not in done.stderr
+
+
+def test_sampling_deny_still_books_with_the_catalogue(tmp_path, book_script):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(["solo", 2, "Book"]))
+    transcript = tmp_path / "t.jsonl"
+    done = run(
+        "--model", f"playback:{book_script}", "--sampling", "deny", "--message", "Plan Kyoto", "--answers", answers,
+        "--transcript", transcript, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trip-agent: plan_trip (booked) Booked: reservation TRV-" in done.stderr
+    structured = [event["content"] for event in read_events(transcript) if event["type"] == "tool_structured"]
+    assert structured[0]["recommendations_source"] == "catalogue"
 
 
 def test_a_model_error_exits_1_with_one_line(tmp_path):

@@ -54,7 +54,7 @@ async def test_plan_and_book_through_the_form(start_repl, screen, pipe, book_scr
     pipe.send_text(BACKSPACE + "2\r")
     await screen.wait_for("Sagano scenic train")  # the sampling answer reached the confirmation question
     await answer(screen, pipe, "Decision*>", "Book\r")
-    await screen.wait_for("← plan_trip success: Booked: reservation TRV-")
+    await screen.wait_for("← plan_trip (booked) Booked: reservation TRV-")
     await screen.wait_for("Booked!")
 
     pipe.send_text("/tools\r")
@@ -80,13 +80,13 @@ async def test_plan_and_book_through_the_form(start_repl, screen, pipe, book_scr
     assert {"progress", "sampling_request", "sampling_response", "tool_result", "assistant"} <= set(types)
 
 
-@pytest.mark.parametrize(("key", "exp_result"), [(CTRL_X, "You declined"), (CTRL_C, "You cancelled")])
-async def test_decline_and_cancel_stay_distinct(start_repl, screen, pipe, book_script, key, exp_result):
+@pytest.mark.parametrize(("key", "exp_status", "exp_result"), [(CTRL_X, "declined", "You declined"), (CTRL_C, "cancelled", "You cancelled")])
+async def test_decline_and_cancel_stay_distinct(start_repl, screen, pipe, book_script, key, exp_status, exp_result):
     repl = start_repl(book_script)
     await screen.wait_for("Ctrl-D quits")
     pipe.send_text("Plan a trip to Kyoto\r")
     await answer(screen, pipe, "Trip type*>", key)
-    await screen.wait_for(f"← plan_trip success: {exp_result}")
+    await screen.wait_for(f"← plan_trip ({exp_status}) {exp_result}")
     await screen.wait_for("Booked!")  # the turn ends normally: the form's Ctrl-C did not cancel it
     pipe.send_text("/quit\r")
     assert await repl == 0
