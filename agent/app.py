@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -108,7 +108,6 @@ class Session:
         bridge: McpBridge,
         transcript: Transcript,
         server_name: str,
-        server_url: str,
         bundled: BundledServer | None,
         model_settings: ModelSettings,
         model_reason: str,
@@ -119,10 +118,14 @@ class Session:
         self.model_settings = model_settings
         self.model_reason = model_reason
         self.server_name = server_name
-        self.server_url = server_url
         self._bridge = bridge
         self._transcript = transcript
         self._bundled = bundled
+
+    @property
+    def server_url(self) -> str:
+        """The server's URL now (a bundled server started again listens on a new port)."""
+        return self._bridge.url
 
     @property
     def model_label(self) -> str:
@@ -303,6 +306,7 @@ async def open_session(
         notify=notify,
         headers=target.headers,
         token=target.token,
+        revive=_reviver(bundled),
     )
     try:
         await bridge.start()
@@ -323,12 +327,22 @@ async def open_session(
         bridge=bridge,
         transcript=transcript,
         server_name=target.name,
-        server_url=url,
         bundled=bundled,
         model_settings=chosen,
         model_reason=reason,
     )
     return session
+
+
+def _reviver(bundled: BundledServer | None) -> Callable[[], Awaitable[str | None]] | None:
+    """The bridge's hook to start the bundled server again when it died: its new URL, or None."""
+    if bundled is None:
+        return None
+
+    async def revive() -> str | None:
+        return bundled.url if await bundled.revive() else None
+
+    return revive
 
 
 def _content_text(item: dict[str, Any]) -> str:

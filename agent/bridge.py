@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Literal
 
+import anyio
 import httpx2
 import mcp_types
 from fastmcp import Client
@@ -21,6 +22,7 @@ from fastmcp.client.elicitation import ElicitResult
 from fastmcp.client.transports import StreamableHttpTransport
 from fastmcp.client.transports.base import TransportOptions
 from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from strands.tools.tool_provider import ToolProvider
 from strands.types.events import ToolResultEvent
@@ -29,7 +31,7 @@ from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, 
 from agent.agentcore import TOKEN_ENV, BearerToken
 from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
-from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, track_call
+from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, session_alive, session_failure, track_call
 from agent.outcomes import ToolOutcome, failed_outcome, outcome_of
 from agent.sampling_policy import Sampler
 from agent.transcript import Transcript
@@ -44,6 +46,11 @@ MODES = ("auto", "legacy")
 # stays silent while the human fills a form, and mcp's default 300 s read timeout would turn a
 # slow human into an error. None disables the read timeout; the connect timeout stays.
 HTTP_TIMEOUT = httpx2.Timeout(30.0, read=None)
+# After a lost connection: waits between attempts to connect again (~15 s in all: a restarting
+# server, ours included, is back within a few seconds).
+RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+# What a vanished server looks like from inside a request (besides mcp's "Connection closed").
+_CONNECTION_ERRORS = (httpx2.TransportError, anyio.ClosedResourceError, anyio.BrokenResourceError)
 # Each 2026-07-28 round answers one question; the SDK default (10) is below what plan_trip asks
 # when answers are re-asked, so the cap only guards against a server that loops forever.
 MAX_INPUT_ROUNDS = 100
@@ -132,6 +139,8 @@ class McpBridge:
         token: BearerToken | None = None,
         mode: Mode = "auto",
         transport: Any = None,
+        revive: Callable[[], Awaitable[str | None]] | None = None,
+        reconnect_delays: Sequence[float] = RECONNECT_DELAYS_S,
     ) -> None:
         """Args:
         name: The server's name, shown whenever it asks the user something.
@@ -145,6 +154,9 @@ class McpBridge:
         token: The bearer token to send; one from a token command is refreshed once on a 401.
         mode: "auto" negotiates 2026-07-28 and falls back to legacy; "legacy" forces 2025-11-25.
         transport: A fastmcp transport or in-process FastMCP server to use instead of `url`.
+        revive: Before each reconnect: starts the server again if it died and returns its new
+            URL (None: unchanged). The bundled server's.
+        reconnect_delays: Seconds to wait before each further attempt to reconnect.
 
         Raises:
             ValueError: `mode` is not "auto" or "legacy".
@@ -162,7 +174,10 @@ class McpBridge:
         self._auth = _BearerAuth(token, self._token_refreshed) if token is not None else None
         self._mode = mode
         self._transport = transport
-        self._client: Client | None = None
+        self._revive = revive
+        self._reconnect_delays = tuple(reconnect_delays)
+        self._client: Client | None = None  # None after a failed reconnect: the next request tries again
+        self._started = False
         self._tools: list[mcp_types.Tool] = []
         self._answers: list[str] = []  # every elicitation answer's action, in order
         # How each tool call ended, by Strands toolUseId, until the session takes it for the turn's renderer.
@@ -181,9 +196,11 @@ class McpBridge:
         if self._auth is not None:
             self._auth.new_operation()
         await self._connect()
+        self._started = True
         self._tools = await self.list_tools()
 
     async def stop(self) -> None:
+        self._started = False
         client, self._client = self._client, None
         if client is not None:
             await _close(client)
@@ -213,7 +230,9 @@ class McpBridge:
 
         record = track_call()
         try:
-            result: mcp_types.CallToolResult = await self._with_session(f"call {name}", call)
+            result: mcp_types.CallToolResult = await self._with_session(
+                f"call {name}", call, repeatable=self._repeatable(name)
+            )
         finally:
             self._progress.done()
         if result.is_error and record.sampling_refused is not None:
@@ -222,6 +241,12 @@ class McpBridge:
                 "this server could not go on without it"
             )
         return result
+
+    def _repeatable(self, name: str) -> bool:
+        """The server says calling the tool twice does no more than once."""
+        tool = next((tool for tool in self._tools if tool.name == name), None)
+        hints = tool.annotations if tool is not None else None
+        return hints is not None and bool(hints.read_only_hint or hints.idempotent_hint)
 
     def tool_provider(self) -> ToolProvider:
         """The server's tools for a Strands Agent, named exactly as the server names them.
@@ -266,33 +291,88 @@ class McpBridge:
         client._transport_options = TransportOptions(session_class=AgentSession)
         return client
 
-    async def _with_session(self, what: str, operation: Callable[[Client], Awaitable[Any]]) -> Any:
-        """Run `operation`; on an expired legacy session, reconnect once and run it again.
+    async def _with_session(
+        self, what: str, operation: Callable[[Client], Awaitable[Any]], *, repeatable: bool = True
+    ) -> Any:
+        """Run `operation`, reconnecting first when the connection was lost, and after it fails so.
 
-        A legacy session ends when the server restarts or expires it; the server ran nothing of
-        the refused request, so running it again on a new session cannot do anything twice.
+        It runs again on the new connection only when that cannot do anything twice: the server
+        refused it (an expired legacy session: 404), it never left (the connection was refused),
+        or it is `repeatable` (a listing; a tool the server marks read-only or idempotent).
 
         Raises:
-            TripAgentError: Not connected, the server refused the token, or the request failed
-                (also after reconnecting).
+            TripAgentError: Not connected, the server refused the token, the request failed (also
+                after reconnecting), or the server stayed unreachable.
         """
-        if self._client is None:
+        if not self._started:
             raise TripAgentError(f"not connected to {self.name}", hint="start the bridge first")
         if self._auth is not None:
             self._auth.new_operation()
+        if self._client is None or not session_alive(self._client):  # lost since the last request
+            await self._reconnect("the connection was lost")
+        assert self._client is not None
         try:
             return await operation(self._client)
         except MCPError as error:
-            if not self._session_expired(error):
+            if self._session_expired(error):
+                reason, again = "the server restarted or ended our session", True
+            elif _connection_lost(error):
+                reason, again = "the connection was lost", repeatable or await self._never_sent(error)
+            else:
                 raise self._failure(what, error) from error
-        await _close(self._client)
-        self._client = None
-        await self._connect()
-        self._notify(f"{self.name}: the server restarted or ended our session; reconnected, the conversation goes on")
+        except _CONNECTION_ERRORS as error:
+            reason, again = f"the connection was lost ({_short(error)})", repeatable or await self._never_sent(error)
+        await self._reconnect(reason)
+        if not again:
+            raise TripAgentError(
+                f"{self.name}: the connection was lost during {what}; it may or may not have finished",
+                hint="check what was done (e.g. list_bookings) before asking again",
+            )
         try:
             return await operation(self._client)
         except MCPError as error:
             raise self._failure(what, error) from error
+        except _CONNECTION_ERRORS as error:
+            raise TripAgentError(f"{self.name}: {what} failed: the connection was lost again ({_short(error)})") from error
+
+    async def _reconnect(self, reason: str) -> None:
+        """Connect again, with backoff; a bundled server that died is started again first.
+
+        Raises:
+            TripAgentError: The server refused the token, or stayed unreachable through every attempt.
+        """
+        if self._client is not None:
+            await _close(self._client)
+            self._client = None
+        restarted = False
+        last: TripAgentError | None = None
+        for attempt, delay in enumerate((0.0, *self._reconnect_delays)):
+            if attempt == 1:
+                self._notify(f"{self.name}: {reason}; reconnecting (for up to {sum(self._reconnect_delays):g} s)…")
+            await asyncio.sleep(delay)
+            try:
+                if self._revive is not None and (url := await self._revive()) is not None:
+                    self.url, restarted = url, True
+                await self._connect()
+            except TripAgentError as error:
+                if self._auth_failure() is not None:
+                    raise
+                last = error
+                continue
+            again = "the bundled server had stopped and was started again; " if restarted else ""
+            self._notify(f"{self.name}: {reason}; {again}reconnected, the conversation goes on")
+            return
+        assert last is not None
+        raise TripAgentError(
+            f"{self.name}: {reason}, and reconnecting failed for {sum(self._reconnect_delays):g} s: {last.message}",
+            hint=last.hint,
+        )
+
+    async def _never_sent(self, error: BaseException) -> bool:
+        # A refused connection delivered nothing. mcp reports it as "Connection closed" to the
+        # waiting request; the session task that died holds the refusal itself.
+        failure = await session_failure(self._client) if self._client is not None else None
+        return any(isinstance(cause, httpx2.ConnectError) for cause in _causes(error, failure))
 
     def _failure(self, what: str, error: MCPError) -> TripAgentError:
         # A 401 reaches us as INTERNAL_ERROR "Server returned an error response" (mcp drops the
@@ -410,7 +490,10 @@ class McpTool(AgentTool):
         answered = len(bridge._answers)
         try:
             result = await bridge.call_tool(self._tool.name, dict(tool_use["input"] or {}))
-        except TripAgentError as error:
+        except Exception as error:  # Strands would log a traceback for anything raised here: one line instead
+            if not isinstance(error, TripAgentError):
+                logger.debug("tool=<%s> | call failed", self._tool.name, exc_info=True)
+                error = TripAgentError(f"{bridge.name}: call {self._tool.name} failed: {_short(error)}")
             bridge._notify(str(error))
             bridge.outcomes[use_id] = failed_outcome(self._tool.name, str(error))
             yield ToolResultEvent(_tool_result(use_id, "error", str(error)))
@@ -425,6 +508,25 @@ class McpTool(AgentTool):
 
 def _tool_result(tool_use_id: str, status: Literal["success", "error"], text: str) -> ToolResult:
     return {"toolUseId": tool_use_id, "status": status, "content": [{"text": text}]}
+
+
+def _causes(*errors: BaseException | None) -> Iterator[BaseException]:
+    """The errors, their causes and contexts, and the members of exception groups among them."""
+    seen: set[int] = set()
+    pending = [error for error in errors if error is not None]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        pending += [cause for cause in (error.__cause__, error.__context__) if cause is not None]
+        if isinstance(error, BaseExceptionGroup):
+            pending += list(error.exceptions)
+
+
+def _connection_lost(error: MCPError) -> bool:
+    return error.code == CONNECTION_CLOSED
 
 
 def _protocol_error(server: str, what: str, error: MCPError) -> TripAgentError:

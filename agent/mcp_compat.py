@@ -7,6 +7,9 @@ seam when it moves.
 - `ClientSession._stamp`: on 2026-07-28 the client capabilities are stamped into every request's
   `_meta` from a dict captured once at connect time; a per-task override lets one tool call stop
   declaring sampling for its own later requests.
+- `Client._session_state.session_task`: once it ends (the server went away), fastmcp fails every
+  later request with the same error; the bridge looks at it to reconnect, and to tell a request
+  that never left (connection refused) from one that may have run.
 - `Client._drive_input_required`: the SDK's multi round-trip driver aborts the whole call when one
   input request is refused (an `inputResponses` entry cannot carry an error). Ours omits a refused
   sampling request's response and retries the round without the sampling capability, which tells
@@ -15,6 +18,7 @@ seam when it moves.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -87,6 +91,27 @@ class AgentSession(ClientSession):
     @_stamp.setter
     def _stamp(self, stamp: Callable[[dict[str, Any], Any], None]) -> None:
         self._agent_stamp = stamp
+
+
+async def session_failure(client: Client, *, unwind_s: float = 5.0) -> BaseException | None:
+    """Why the client's session task ended (fastmcp re-raises it on every later request), if it did.
+
+    A task still unwinding from its failure (cancelling) is given `unwind_s` to finish first.
+    """
+    task = client._session_state.session_task
+    if task is None:
+        return None
+    if not task.done() and task.cancelling():
+        await asyncio.wait({task}, timeout=unwind_s)
+    if not task.done() or task.cancelled():
+        return None
+    return task.exception()
+
+
+def session_alive(client: Client) -> bool:
+    """False once the session task has ended: every request would fail until a new connection."""
+    task = client._session_state.session_task
+    return task is None or not task.done()
 
 
 class AgentClient(Client):

@@ -27,10 +27,11 @@ _STDERR_LINE_CHARS = 500
 class BundledServer:
     """A started trip-server; `url` is its MCP endpoint. Stop it with `stop()`."""
 
-    def __init__(self, process: asyncio.subprocess.Process, url: str, stderr_file: tempfile._TemporaryFileWrapper) -> None:
-        self._process = process
-        self._stderr = stderr_file
-        self.url = url
+    def __init__(self, command: list[str]) -> None:
+        self._command = command
+        self._process: asyncio.subprocess.Process | None = None
+        self._stderr: tempfile._TemporaryFileWrapper | None = None
+        self.url = ""
 
     @classmethod
     async def start(
@@ -54,29 +55,54 @@ class BundledServer:
             command += ["--db", str(db)]
         if config is not None:
             command += ["--config", str(config)]
+        server = cls(command)
+        await server._launch(timeout)
+        return server
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def revive(self, timeout: float = START_TIMEOUT_S) -> bool:
+        """Start the server again if it has exited (crashed, killed); it comes back on a new port.
+
+        Returns:
+            True when it had exited and was started again (`url` changed), False when it was running.
+
+        Raises:
+            TripAgentError: It could not be started again (as `start`).
+        """
+        if self.running:
+            return False
+        code = self._process.returncode if self._process is not None else None
+        logger.warning("status=<%s> | the bundled trip-server exited; starting it again", code)
+        await self._launch(timeout)
+        return True
+
+    async def _launch(self, timeout: float) -> None:
+        self._close_stderr()
         # stderr goes to a file, not a pipe: nobody reads it while the server runs, and a full
         # pipe would block the server's logging.
-        stderr_file = tempfile.NamedTemporaryFile(prefix="trip-server-", suffix=".log")
-        process = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr_file
+        self._stderr = tempfile.NamedTemporaryFile(prefix="trip-server-", suffix=".log")
+        self._process = await asyncio.create_subprocess_exec(
+            *self._command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=self._stderr
         )
-        server = cls(process, "", stderr_file)
         try:
-            server.url = await asyncio.wait_for(server._ready_url(), timeout)
+            self.url = await asyncio.wait_for(self._ready_url(), timeout)
         except TimeoutError as error:
-            await server.stop()
+            tail = self._stderr_tail()
+            await self.stop()
             raise TripAgentError(
-                f"the bundled trip-server did not start within {timeout:g} s{server._stderr_tail()}",
+                f"the bundled trip-server did not start within {timeout:g} s{tail}",
                 hint="pass --server URL to use a running server",
             ) from error
         except BaseException:
-            await server.stop()
+            await self.stop()
             raise
-        logger.debug("url=<%s>, pid=<%d> | bundled trip-server ready", server.url, process.pid)
-        return server
+        logger.debug("url=<%s>, pid=<%d> | bundled trip-server ready", self.url, self._process.pid)
 
     async def _ready_url(self) -> str:
-        assert self._process.stdout is not None
+        assert self._process is not None and self._process.stdout is not None
         while True:
             line = (await self._process.stdout.readline()).decode(errors="replace")
             if not line:
@@ -90,20 +116,28 @@ class BundledServer:
 
     def _stderr_tail(self) -> str:
         # The last line of a traceback names the error; the whole of it would break the one-line rule.
+        if self._stderr is None:
+            return ""
         lines = Path(self._stderr.name).read_text(errors="replace").strip().splitlines()
         return f": {lines[-1][:_STDERR_LINE_CHARS]}" if lines else ""
 
     async def stop(self) -> None:
         """Terminate the server, killing it if it does not exit in time. Safe to call twice."""
-        if self._process.returncode is None:
-            self._process.terminate()
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.terminate()
             try:
-                await asyncio.wait_for(self._process.wait(), STOP_TIMEOUT_S)
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
             except TimeoutError:
-                logger.warning("pid=<%d> | trip-server ignored SIGTERM; killing it", self._process.pid)
-                self._process.kill()
-                await self._process.wait()
-        self._stderr.close()
+                logger.warning("pid=<%d> | trip-server ignored SIGTERM; killing it", process.pid)
+                process.kill()
+                await process.wait()
+        self._close_stderr()
+
+    def _close_stderr(self) -> None:
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
 
 def needs_bundled(settings: AgentSettings) -> bool:

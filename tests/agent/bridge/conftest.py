@@ -106,7 +106,7 @@ class Harness:
             sampler=sampler or self.sampler(),
             progress=self.progress,
             transcript=self.transcript,
-            notify=self.notes.append,
+            notify=kwargs.pop("notify", self.notes.append),
             mode=mode,
             transport=transport,
             **kwargs,

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import TripAgentError
 from agent.human import ScriptedHuman
+from agent.server_process import BundledServer
 from tests.server.conftest import RunningServer, start_server_process
 from .conftest import Target
 
 KNOWN = {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1}
 RECONNECTED = "travel-planner: the server restarted or ended our session; reconnected, the conversation goes on"
+LOST = "travel-planner: the connection was lost"
+FAST = (0.05, 0.1)  # reconnect backoff for a server that is known to be down: fail fast
 EXP_NOTES = {"legacy": [RECONNECTED], "auto": []}  # 2026-07-28 has no session to lose
 
 
@@ -36,9 +40,12 @@ class Restartable:
         self.running.process.terminate()
         self.running.process.wait(timeout=10)
 
+    def start(self) -> None:
+        self.running = self._start()
+
     def restart(self) -> None:
         self.stop()
-        self.running = self._start()
+        self.start()
 
 
 @pytest.fixture
@@ -70,3 +77,69 @@ async def test_a_conversation_outlives_a_server_restart_and_books_nothing_twice(
     assert target.bookings() == [booked["reservation_id"]]  # one row: the retried Book wrote nothing
     assert harness.notes == EXP_NOTES[mode]
     assert human.errors == []
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_server_that_is_down_costs_one_line_per_call_and_is_reconnected_when_back(restartable, harness, mode, caplog):
+    target = Target(restartable.running.url, None, restartable.running.db)
+    bridge = harness.bridge(target, ScriptedHuman([], source="test"), mode=mode, reconnect_delays=FAST)
+    await bridge.start()
+    try:
+        restartable.stop()
+        for _ in range(2):  # the first call meets the dead connection, the second a client with none
+            with pytest.raises(TripAgentError) as raised:
+                await bridge.call_tool("list_bookings", {})
+            assert str(raised.value).startswith(f"{LOST}, and reconnecting failed for 0.15 s: cannot reach the MCP server at {target.url}")
+        restartable.start()
+        listed = await bridge.call_tool("list_bookings", {})
+    finally:
+        await bridge.stop()
+    assert listed.structured_content == {"bookings": []}
+    assert harness.notes[-1] == f"{LOST}; reconnected, the conversation goes on"
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_booking_started_while_the_server_restarts_goes_through_once(restartable, harness, mode):
+    target = Target(restartable.running.url, None, restartable.running.db)
+
+    def notify(text: str) -> None:
+        harness.notes.append(text)
+        if "reconnecting" in text:  # the first attempt failed: the server comes back meanwhile
+            restartable.start()
+
+    human = ScriptedHuman(["Book"], source="test")
+    bridge = harness.bridge(target, human, mode=mode, reconnect_delays=(0.5, 1, 2, 4, 8), notify=notify)
+    await bridge.start()
+    try:
+        restartable.stop()
+        # plan_trip is not repeatable: it is sent again only because the refused connection delivered nothing.
+        booked = (await bridge.call_tool("plan_trip", KNOWN)).structured_content
+    finally:
+        await bridge.stop()
+    assert booked["status"] == "booked"
+    assert target.bookings() == [booked["reservation_id"]]
+    assert harness.notes[-1] == f"{LOST}; reconnected, the conversation goes on"
+
+
+async def test_the_bundled_server_is_started_again_when_it_died(tmp_path, harness):
+    bundled = await BundledServer.start(db=tmp_path / "trips.db")
+
+    async def revive() -> str | None:
+        return bundled.url if await bundled.revive() else None
+
+    bridge = harness.bridge(Target(bundled.url, None, tmp_path / "trips.db"), ScriptedHuman(["Book"], source="test"), revive=revive)
+    first_url = bundled.url
+    await bridge.start()
+    try:
+        bundled._process.kill()  # a crash, not a stop
+        await bundled._process.wait()
+        booked = (await bridge.call_tool("plan_trip", KNOWN)).structured_content
+    finally:
+        await bridge.stop()
+        await bundled.stop()
+    assert booked["status"] == "booked"
+    assert bridge.url == bundled.url != first_url
+    assert harness.notes[-1] == (
+        f"{LOST}; the bundled server had stopped and was started again; reconnected, the conversation goes on"
+    )
