@@ -13,6 +13,7 @@ import json
 import logging
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -26,6 +27,7 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
 from agent.server_process import import_beside_server
+from agent.ui.layout import outcome_lines, two_columns, wrap
 from agent.ui.progress import ProgressView
 
 if TYPE_CHECKING:
@@ -38,13 +40,14 @@ logger = logging.getLogger(__name__)
 
 PROMPT = "> "
 KEYS = "Enter sends · Esc-Enter or Alt-Enter: new line · Ctrl-C cancels a turn · Ctrl-D quits · /help"
-HELP = """\
-/help          this list
-/tools         the server's tools
-/model [SPEC]  show the model, or switch to SPEC (bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE)
-/reset         forget the conversation
-/save FILE     save the conversation as JSON
-/quit          leave (Ctrl-D too)"""
+HELP = (
+    ("/help", "this list"),
+    ("/tools", "the server's tools"),
+    ("/model [SPEC]", "show the model, or switch to SPEC (bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE)"),
+    ("/reset", "forget the conversation"),
+    ("/save FILE", "save the conversation as JSON"),
+    ("/quit", "leave (Ctrl-D too)"),
+)
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,13 @@ def default_history_path() -> Path:
 
 
 class _Printer:
-    """Writes the conversation (streamed text, tool lines, notices) around the progress line."""
+    """Writes the conversation (streamed text, tool lines, notices) around the progress line,
+    wrapped between words at the terminal's width."""
 
-    def __init__(self, stream: TextIO, progress: ProgressView) -> None:
+    def __init__(self, stream: TextIO, progress: ProgressView, columns: Callable[[], int]) -> None:
         self._stream = stream
         self._progress = progress
+        self._columns = columns
         self._at_line_start = True
 
     def assistant_text(self, delta: str) -> None:
@@ -121,13 +126,21 @@ class _Printer:
         self.line(f"→ {name} {json.dumps(input, ensure_ascii=False)}")
 
     def tool_result(self, outcome: ToolOutcome) -> None:
-        self.line(f"← {outcome.summary()}")
+        self.lines(outcome_lines(outcome, self.width))
+
+    @property
+    def width(self) -> int:
+        # One cell short: a line filling the last column makes some terminals wrap an empty row.
+        return max(self._columns() - 1, 20)
 
     def line(self, text: str) -> None:
+        self.lines(wrap(text, self.width))
+
+    def lines(self, lines: list[str]) -> None:
         self._progress.done()
         if not self._at_line_start:
             self._write("\n")
-        self._write(text + "\n")
+        self._write("".join(line + "\n" for line in lines))
 
     def end_turn(self) -> None:
         self._progress.done()
@@ -159,7 +172,7 @@ class Repl:
         self._stream = stream or sys.stdout
         self._output = output or create_output(stdout=self._stream)
         self._progress = ProgressView(self._stream, interactive=self._stream.isatty())
-        self._printer = _Printer(self._stream, self._progress)
+        self._printer = _Printer(self._stream, self._progress, lambda: self._output.get_size().columns)
         self._session: Session | None = None
 
     async def run(self) -> int:
@@ -268,10 +281,14 @@ class Repl:
 
         match command:
             case Help():
-                self._printer.line(HELP)
+                self._printer.lines(two_columns(HELP, self._printer.width))
             case Tools():
-                for name, description in await session.tools():
-                    self._printer.line(f"{name:16} {description}")
+                try:
+                    tools = await session.tools()
+                except TripAgentError as error:
+                    self._printer.line(f"error: {error}")
+                else:
+                    self._printer.lines(two_columns(tools, self._printer.width))
             case SwitchModel(spec=None):
                 self._printer.line(f"model: {session.model_label}")
             case SwitchModel(spec=spec):

@@ -60,8 +60,12 @@ class Screen:
         except TimeoutError:
             raise AssertionError(f"{needle!r} never appeared; screen ends with: {self.plain()[-600:]!r}") from None
 
-    def output(self) -> Vt100_Output:
-        return Vt100_Output(self, lambda: Size(rows=40, columns=160), term="xterm")
+    def lines(self) -> list[str]:
+        """What was written, as lines, escapes dropped and spacing kept (for layout checks)."""
+        return _ANSI.sub("", "".join(self._parts)).split("\n")
+
+    def output(self, columns: int = 160) -> Vt100_Output:
+        return Vt100_Output(self, lambda: Size(rows=40, columns=columns), term="xterm")
 
 
 @pytest.fixture

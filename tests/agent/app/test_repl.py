@@ -7,6 +7,7 @@ import pytest
 
 from agent.config import load_settings
 from agent.transcript import Transcript
+from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
 from tests.agent.app.conftest import read_events
 
@@ -19,10 +20,10 @@ def start_repl(pipe, screen, tmp_path):
 
     started = []
 
-    def start(script, transcript_path=None):
+    def start(script, transcript_path=None, columns=160):
         settings = load_settings(config_file=None, env={}, flags={"model": f"playback:{script}"})
         transcript = Transcript.open(transcript_path) if transcript_path else Transcript.disabled()
-        repl = Repl(settings, transcript, input=pipe, output=screen.output(), stream=screen)
+        repl = Repl(settings, transcript, input=pipe, output=screen.output(columns), stream=screen)
         task = asyncio.create_task(repl.run())
         started.append((task, transcript))
         return task
@@ -186,3 +187,56 @@ async def test_ctrl_c_cancels_the_running_turn_and_the_conversation_goes_on(pipe
     await screen.wait_for("Still here.")
     pipe.send_text(CTRL_D)
     assert await repl == 0
+
+
+SHOW_ALL = {
+    "turns": [
+        {"tool_use": {"name": "plan_trip", "input": {"destination": "Kyoto", "trip_type": "couple", "nights": 2, "travelers": 2}}},
+        {"tool_use": {"name": "list_destinations", "input": {}}},
+        {"tool_use": {"name": "list_bookings", "input": {}}},
+        {"text": "Done."},
+    ],
+    "sampling": ["Go to Fushimi Inari before eight in the morning to beat the crowds.\nRent bicycles.\nEat yudofu."],
+}
+
+
+def joined(lines: list[str]) -> str:
+    return " ".join(" ".join(lines).split())
+
+
+async def test_results_are_shown_whole_as_tables_and_wrapped_between_words_at_60_columns(start_repl, screen, pipe, tmp_path):
+    script = tmp_path / "show.json"
+    script.write_text(json.dumps(SHOW_ALL))
+    repl = start_repl(script, columns=60)
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("Book Kyoto for two, two nights\r")
+    await answer(screen, pipe, "Decision*>", "Book\r")
+    await answer(screen, pipe, "[s]end", "s\r")
+    await screen.wait_for("Done.")
+    pipe.send_text("/tools\r")
+    await screen.wait_for("cancel_booking")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
+
+    lines = screen.lines()
+    ours = lines[next(i for i, line in enumerate(lines) if line.startswith("← plan_trip")) :]
+    printed = [line.rstrip() for line in ours if "\x08" not in line]  # the prompt's redraws are prompt-toolkit's
+    assert all(cells(line) <= 59 for line in printed), [line for line in printed if cells(line) > 59]
+    booked = ours[: next(i for i, line in enumerate(ours) if line.startswith("← list_destinations"))]
+    # The confirmation whole, its words intact (a word cut in two would not rejoin as the text).
+    assert joined(booked).startswith("← plan_trip (booked) Booked: reservation TRV-")
+    assert "Kyoto, couple, 2 nights, 2 travellers (1 room): transport ¥28,000 + hotel ¥24,000 = ¥52,000." in joined(booked)
+    assert "- Go to Fushimi Inari before eight in the morning to beat the crowds." in joined(booked)
+    # The catalogue as an aligned table: a column starts at the same cell on every row.
+    start = ours.index("  destinations:") + 2  # after the title and the header row
+    table = [line for line in ours[start : start + 4]]
+    assert [line.split()[0] for line in table] == ["Kyoto", "Okinawa", "Hokkaido", "Fukuoka"]
+    assert len({cells(line[: line.index("¥")]) for line in table}) == 1
+    assert "Hokkaido (北海道)" in table[2] and "¥35,000" in table[2] and "¥9,000" in table[2]
+    # Bookings do not fit 60 columns as a table: the server's own lines, whole.
+    bookings = ours[next(i for i, line in enumerate(ours) if line.startswith("← list_bookings")) :]
+    assert "[confirmed] Kyoto, couple, 2 nights, 2 travellers (1 room)" in joined(bookings)
+    # /tools: names in one column (list_destinations too), descriptions wrapped beside them.
+    tools = lines[next(i for i, line in enumerate(lines) if line.startswith("plan_trip ")) :]
+    starts = {line.index(line.split()[1]) for line in tools if line and not line.startswith(" ") and len(line.split()) > 1}
+    assert len(starts) == 1
