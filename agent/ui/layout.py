@@ -147,3 +147,51 @@ def _row(values: Sequence[str], widths: Sequence[int], numeric: Sequence[bool]) 
         for value, width, right in zip(values, widths, numeric)
     ]
     return _GAP.join(cells_).rstrip()
+
+
+_STREAM_TOKENS = re.compile(r"\n|[^\S\n]+|[\u1100-\uffff]|[^\s\u1100-\uffff]+")
+
+
+class StreamWrap:
+    """Streamed text (a model's reply, a few characters at a time) wrapped between words.
+
+    A word is held until it is complete (the next space, line break, wide character, or `flush`),
+    so it can move whole to the next line.
+    """
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self._column = 0
+        self._word = ""
+        self._spaces = ""
+
+    def feed(self, delta: str) -> str:
+        """The text to write now for `delta`."""
+        out: list[str] = []
+        for token in _STREAM_TOKENS.findall(delta):
+            if token == "\n":
+                out.append(self.flush() + "\n")
+                self._column, self._spaces = 0, ""
+            elif token.isspace():
+                out.append(self.flush())
+                self._spaces += token
+            elif len(token) == 1 and cells(token) > 1:  # a wide character is a word of its own
+                out.append(self.flush())
+                self._word = token
+                out.append(self.flush())
+            else:
+                self._word += token
+        return "".join(out)
+
+    def flush(self) -> str:
+        """The held word, placed on this line or the next."""
+        if not self._word:
+            return ""
+        size = cells(self._word)
+        if self._column and self._column + len(self._spaces) + size > self._width:
+            text, self._column = "\n" + self._word, size
+        else:
+            text = self._spaces + self._word
+            self._column += len(self._spaces) + size
+        self._word, self._spaces = "", ""
+        return text

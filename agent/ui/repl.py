@@ -27,7 +27,7 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
 from agent.server_process import import_beside_server
-from agent.ui.layout import outcome_lines, two_columns, wrap
+from agent.ui.layout import StreamWrap, outcome_lines, two_columns, wrap
 from agent.ui.progress import ProgressView
 
 if TYPE_CHECKING:
@@ -117,10 +117,13 @@ class _Printer:
         self._progress = progress
         self._columns = columns
         self._at_line_start = True
+        self._flow: StreamWrap | None = None  # the reply being streamed, until the next other output
 
     def assistant_text(self, delta: str) -> None:
         self._progress.done()
-        self._write(delta)
+        if self._flow is None:
+            self._flow = StreamWrap(self.width)
+        self._write(self._flow.feed(delta))
 
     def tool_call(self, name: str, input: dict[str, Any]) -> None:
         self.line(f"→ {name} {json.dumps(input, ensure_ascii=False)}")
@@ -137,15 +140,22 @@ class _Printer:
         self.lines(wrap(text, self.width))
 
     def lines(self, lines: list[str]) -> None:
+        self._end_flow()
         self._progress.done()
         if not self._at_line_start:
             self._write("\n")
         self._write("".join(line + "\n" for line in lines))
 
     def end_turn(self) -> None:
+        self._end_flow()
         self._progress.done()
         if not self._at_line_start:
             self._write("\n")
+
+    def _end_flow(self) -> None:
+        if self._flow is not None:
+            self._write(self._flow.flush())
+            self._flow = None
 
     def _write(self, text: str) -> None:
         if text:
