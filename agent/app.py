@@ -250,6 +250,7 @@ async def open_session(
     notify: Callable[[str], None],
     env: Mapping[str, str] = os.environ,
     bundled: BundledServer | None = None,
+    status: Callable[[str], None] = lambda text: None,
 ) -> Session:
     """Connect everything: start the bundled server if needed, then the bridge, then the agent.
 
@@ -264,6 +265,7 @@ async def open_session(
         transcript: Where events are recorded.
         notify: Shows a one-line notice to the user.
         env: The environment (AgentCore bearer token).
+        status: Told what is loading now ("loading model local…", "connecting to trip-server…").
 
     Returns:
         The open session; close it with `close()`.
@@ -273,14 +275,19 @@ async def open_session(
     """
     try:
         target = resolve_server(settings, env)
-        chosen, reason = resolve_auto(settings.model)
+        # In threads: resolving credentials and loading a local model take seconds, and the
+        # REPL's prompt keeps answering on this loop meanwhile.
+        status("choosing the model…" if settings.model.provider == "auto" else f"loading model {settings.model.spec}…")
+        chosen, reason = await asyncio.to_thread(resolve_auto, settings.model)
         reason = reason if settings.model.provider == "auto" else ""
-        model: Model = create_model(chosen)
+        status(f"loading model {chosen.spec}…")
+        model: Model = await asyncio.to_thread(create_model, chosen)
     except BaseException:
         if bundled is not None:
             await bundled.stop()
         raise
     if target.bundled and bundled is None:
+        status("starting trip-server…")
         bundled = await BundledServer.start()
     url = bundled.url if bundled is not None else target.url
     assert url is not None
@@ -309,6 +316,7 @@ async def open_session(
         revive=_reviver(bundled),
     )
     try:
+        status(f"connecting to {target.name}…")
         await bridge.start()
         agent = Agent(
             model=model,

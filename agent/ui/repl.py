@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from platformdirs import user_data_dir
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
-from agent.server_process import import_beside_server
+from agent.server_process import import_beside_server, needs_bundled
 from agent.ui.layout import StreamWrap, outcome_lines, two_columns, wrap
 from agent.ui.progress import ProgressView
 
@@ -184,51 +185,91 @@ class Repl:
         self._progress = ProgressView(self._stream, interactive=self._stream.isatty())
         self._printer = _Printer(self._stream, self._progress, lambda: self._output.get_size().columns)
         self._session: Session | None = None
+        self._prompt: PromptSession[str] | None = None
+        self._opening: asyncio.Task[Session]
+        self._status = ""  # what is loading now, shown in the toolbar
 
     async def run(self) -> int:
         """Prompt until /quit or Ctrl-D.
 
         Returns:
-            0, or 1 (2 for a configuration error) when the session could not be opened.
+            0, or 1 (2 for a configuration error) when the session could never be opened.
         """
         history_path = self._settings.history_file or default_history_path()
         history_path.parent.mkdir(parents=True, exist_ok=True)
-        prompt = PromptSession(
-            input=self._input, output=self._output, history=FileHistory(str(history_path)), key_bindings=_newline_keys()
+        self._prompt = prompt = PromptSession(
+            input=self._input,
+            output=self._output,
+            history=FileHistory(str(history_path)),
+            key_bindings=_newline_keys(),
+            bottom_toolbar=self._toolbar,
         )
         self._banner()
+        self._status = self._loading_status()  # already on the first drawing of the toolbar
         drawn = asyncio.Event()
         # Loading starts once the first prompt is on screen: the imports hold the GIL and would
         # otherwise delay the very drawing they are deferred for.
         prompt.app.after_render += lambda app: drawn.set()
-        opening = asyncio.create_task(self._open(drawn))
-        announced = False
+        self._opening = asyncio.create_task(self._open(drawn))
+        kept = ""  # a message that could not be sent yet, offered again at the next prompt
         try:
             while True:
                 try:
-                    text = (await prompt.prompt_async(PROMPT)).strip()
+                    text = (await prompt.prompt_async(PROMPT, default=kept)).strip()
                 except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
+                    kept = ""
                     continue
                 except EOFError:
-                    return 0
+                    return self._exit_status()
+                kept = ""
                 if not text:
                     continue
                 command = parse_command(text)
                 if isinstance(command, Quit):
-                    return 0
-                try:
-                    session = await opening
-                except Exception as error:
-                    return self._startup_failed(error)
-                if session.model_reason and not announced:
-                    self._printer.line(f"model: {session.model_label}")  # what `auto` chose, and why
-                    announced = True
+                    return self._exit_status()
+                if self._answer_locally(command):
+                    continue
+                session = await self._ready()
+                if session is None:
+                    kept = text if command is None else ""
+                    continue
                 if command is None:
                     await self._turn(session, text)
                 else:
                     await self._command(session, command)
         finally:
-            await self._close(opening)
+            await self._close(self._opening)
+
+    def _answer_locally(self, command: Command | None) -> bool:
+        """Commands that need neither the model nor the server answer at once, even while loading."""
+        match command:
+            case Help():
+                self._printer.lines(two_columns(HELP, self._printer.width))
+            case Unknown(hint=hint):
+                self._printer.line(hint)
+            case SwitchModel(spec=None) if self._session is None:
+                self._printer.line(f"model: {self._settings.model.spec} ({self._status or 'not loaded'})")
+            case _:
+                return False
+        return True
+
+    async def _ready(self) -> Session | None:
+        """The session, opening it again if the last attempt failed; None (said) when it cannot open."""
+        if self._opening.done() and (self._opening.cancelled() or self._opening.exception() is not None):
+            self._opening = asyncio.create_task(self._open(None))
+        try:
+            return await self._opening
+        except Exception as error:
+            self._report(error)
+            return None
+
+    def _exit_status(self) -> int:
+        from agent.errors import ConfigError
+
+        if self._session is not None or not self._opening.done() or self._opening.cancelled():
+            return 0
+        error = self._opening.exception()
+        return 0 if error is None else 2 if isinstance(error, ConfigError) else 1
 
     def _banner(self) -> None:
         server = self._settings.server
@@ -236,36 +277,76 @@ class Repl:
         self._printer.line(f"trip-agent · model {self._settings.model.spec} · server {where}")
         self._printer.line(KEYS)
 
-    async def _open(self, drawn: asyncio.Event) -> Session:
-        await drawn.wait()
-        # The import runs in a thread so the prompt stays responsive while strands and boto3 load,
-        # and the bundled server starts meanwhile.
-        app, bundled = await import_beside_server(self._settings, "agent.app")
-        human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
-        from agent.ui.forms import ElicitationForm
-        from agent.ui.review import SamplingReview
+    def _loading_status(self) -> str:
+        return "starting trip-server… · loading the agent…" if needs_bundled(self._settings) else "loading the agent…"
 
-        form = ElicitationForm(input=self._input, output=self._output)
-        self._session = await app.open_session(
-            self._settings,
-            human=human_module.FormHuman(form),
-            review=SamplingReview(input=self._input, output=self._output),
-            progress=self._progress,
-            transcript=self._transcript,
-            notify=self._printer.line,
-            bundled=bundled,
-        )
+    def _toolbar(self) -> str:
+        if self._status:
+            return f" {self._status}"
+        if self._session is None:
+            return " not connected: type a message to try again · Ctrl-D quits"
+        return f" model {self._session.model_settings.spec} · server {self._session.server_name}"
+
+    def _set_status(self, text: str) -> None:
+        self._status = text
+        if self._prompt is not None and self._prompt.app.is_running:
+            self._prompt.app.invalidate()
+
+    async def _open(self, drawn: asyncio.Event | None) -> Session:
+        try:
+            self._set_status(self._loading_status())
+            if drawn is not None:
+                await drawn.wait()
+            # The import runs in a thread so the prompt stays responsive while strands and boto3 load,
+            # and the bundled server starts meanwhile.
+            app, bundled = await import_beside_server(self._settings, "agent.app")
+            human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
+            from agent.ui.forms import ElicitationForm
+            from agent.ui.review import SamplingReview
+
+            form = ElicitationForm(input=self._input, output=self._output)
+            self._session = await app.open_session(
+                self._settings,
+                human=human_module.FormHuman(form),
+                review=SamplingReview(input=self._input, output=self._output),
+                progress=self._progress,
+                transcript=self._transcript,
+                notify=self._notify,
+                bundled=bundled,
+                status=self._set_status,
+            )
+        except Exception as error:
+            self._set_status("")
+            if drawn is not None:  # the first attempt fails before any turn: say so now, above the prompt
+                await self._print_above_prompt(lambda: self._report(error))
+            raise
+        self._set_status("")
+        if self._session.model_reason:  # what `auto` chose, and why, as soon as it is known
+            label = self._session.model_label
+            await self._print_above_prompt(lambda: self._printer.line(f"model: {label}"))
         return self._session
 
-    def _startup_failed(self, error: Exception) -> int:
-        from agent.errors import ConfigError
-
+    def _report(self, error: Exception) -> None:
+        if getattr(error, "_reported", False):
+            return
+        error._reported = True  # type: ignore[attr-defined]
         logger.debug("startup failed", exc_info=error)
         self._printer.line(f"trip-agent: {error}")
+        self._printer.line("(the REPL goes on: a message tries again; Ctrl-D quits)")
         self._transcript.error(str(error))
-        if isinstance(error, ConfigError):
-            return 2
-        return 1
+
+    def _notify(self, text: str) -> None:
+        if self._prompt is not None and self._prompt.app.is_running:
+            asyncio.ensure_future(self._print_above_prompt(lambda: self._printer.line(text)))
+        else:
+            self._printer.line(text)
+
+    async def _print_above_prompt(self, show: Callable[[], None]) -> None:
+        """Print while the prompt is on screen (it is drawn again below), or just print."""
+        if self._prompt is not None and self._prompt.app.is_running:
+            await run_in_terminal(show)
+        else:
+            show()
 
     async def _turn(self, session: Session, text: str) -> None:
         task = asyncio.create_task(session.run_turn(text, self._printer))
@@ -290,8 +371,6 @@ class Repl:
         from agent.errors import TripAgentError
 
         match command:
-            case Help():
-                self._printer.lines(two_columns(HELP, self._printer.width))
             case Tools():
                 try:
                     tools = await session.tools()
@@ -318,8 +397,6 @@ class Repl:
                     self._printer.line(f"error: cannot write {path}: {error.strerror}")
                 else:
                     self._printer.line(f"saved to {path}")
-            case Unknown(hint=hint):
-                self._printer.line(hint)
 
     async def _close(self, opening: asyncio.Task[Session]) -> None:
         if not opening.done():

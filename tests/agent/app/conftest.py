@@ -26,17 +26,25 @@ class Screen:
         self._parts: list[str] = []
         self._changed = asyncio.Event()
         self._seen = 0  # how much of the plain text earlier waits consumed
+        self._keys = None
+
+    def answer_cursor_requests(self, pipe) -> None:
+        """Act as a terminal: claim to be one and answer cursor position requests on `pipe`.
+        Until prompt-toolkit knows the rows below the prompt it draws no bottom toolbar."""
+        self._keys = pipe
 
     def write(self, text: str) -> int:
         self._parts.append(text)
         self._changed.set()
+        if self._keys is not None and "\x1b[6n" in text:
+            self._keys.send_text("\x1b[1;1R")
         return len(text)
 
     def flush(self) -> None:
         pass
 
     def isatty(self) -> bool:
-        return False
+        return self._keys is not None
 
     def plain(self) -> str:
         # Whitespace is dropped: the renderer moves the cursor instead of writing some spaces.

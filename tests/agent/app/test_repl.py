@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import socket
 
 import pytest
 
@@ -10,6 +11,7 @@ from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
 from tests.agent.app.conftest import read_events
+from tests.server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
 
@@ -240,3 +242,71 @@ async def test_results_are_shown_whole_as_tables_and_wrapped_between_words_at_60
     tools = lines[next(i for i, line in enumerate(lines) if line.startswith("plan_trip ")) :]
     starts = {line.index(line.split()[1]) for line in tools if line and not line.startswith(" ") and len(line.split()) > 1}
     assert len(starts) == 1
+
+
+@pytest.fixture
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_on(pipe, screen, script, url):
+    from agent.ui.repl import Repl
+
+    settings = load_settings(config_file=None, env={}, flags={"model": f"playback:{script}", "server": url})
+    return asyncio.create_task(Repl(settings, Transcript.disabled(), input=pipe, output=screen.output(), stream=screen).run())
+
+
+async def test_local_commands_answer_while_the_server_is_still_connecting(pipe, screen, tmp_path):
+    script = tmp_path / "hello.json"
+    script.write_text(json.dumps({"turns": [{"text": "Hello there."}]}))
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        screen.answer_cursor_requests(pipe)
+        repl = start_on(pipe, screen, script, f"http://127.0.0.1:{port}/mcp")
+        await screen.wait_for("loading the agent…")  # the toolbar says what is loading
+        pipe.send_text("/help\r")
+        await screen.wait_for("/save FILE save the conversation as JSON")
+        connection, _ = await asyncio.to_thread(silent.accept)  # the agent is connecting now, and hangs
+        pipe.send_text("/model\r")
+        await screen.wait_for(f"model: playback:{script} (connecting to 127.0.0.1:{port}…)")
+        pipe.send_text(CTRL_D)
+        assert await repl == 0
+        connection.close()
+
+
+async def test_a_dead_server_is_reported_before_the_first_turn_and_the_message_waits_for_it(pipe, screen, tmp_path, free_port):
+    from tests.server.conftest import start_server_process
+
+    script = tmp_path / "hello.json"
+    script.write_text(json.dumps({"turns": [{"text": "Hello there."}]}))
+    url = f"http://127.0.0.1:{free_port}/mcp"
+    repl = start_on(pipe, screen, script, url)
+    await screen.wait_for(f"trip-agent: cannot reach the MCP server at {url}")  # nothing typed yet
+    await screen.wait_for("(the REPL goes on: a message tries again; Ctrl-D quits)")
+    pipe.send_text("Plan a trip to Kyoto\r")
+    await screen.wait_for(f"trip-agent: cannot reach the MCP server at {url}")  # tried again, failed again
+    await screen.wait_for("> Plan a trip to Kyoto")  # the message is offered again, not lost
+    server = start_server_process(tmp_path, "--port", str(free_port))
+    try:
+        pipe.send_text("\r")
+        await screen.wait_for("Hello there.")
+        pipe.send_text(CTRL_D)
+        assert await repl == 0
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+async def test_the_model_auto_chose_is_said_before_the_first_turn(pipe, screen, tmp_path, http_server):
+    from agent.ui.repl import Repl
+
+    settings = load_settings(config_file=None, env={}, flags={"model": "auto", "server": http_server.url})
+    repl = asyncio.create_task(Repl(settings, Transcript.disabled(), input=pipe, output=screen.output(), stream=screen).run())
+    await screen.wait_for("trip-agent · model auto")
+    await screen.wait_for("model: local (no AWS credentials found)")  # nothing typed yet
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
