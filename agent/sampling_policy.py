@@ -101,6 +101,8 @@ class Sampler:
             message = f"sampling rate limit reached: at most {limit} requests per minute from {server}"
             return self._fail(server, message, mcp_types.INVALID_REQUEST)
         if policy == "ask":
+            # Shown as it will be sent: max_tokens capped (the transcript above keeps the server's ask).
+            request = replace(request, max_tokens=min(request.max_tokens, self._settings.max_tokens_cap))
             decision = await self._review.review_request(server, asdict(request))
             if not decision.approved:
                 return self._rejected(server, request)

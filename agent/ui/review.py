@@ -68,14 +68,16 @@ class SamplingReview:
         A closed input counts as a denial.
         """
         prompt = self._prompt()
+        title = f"{model} answered the request from {server}"
         try:
             while True:
-                prompt.say(f"── {model} answered the request from {server} ({KEYS_HINT}) ──")
+                prompt.say(f"── {title} ({KEYS_HINT}) ──")
                 prompt.say(_indent(text))
                 choice = await _choose(prompt, "[s]end / [e]dit / [d]eny > ", RESPONSE_CHOICES)
                 if choice != "edit":
                     return ResponseDecision(choice == "send", text)
                 text = await _edit(prompt, "Answer", text)
+                title = f"edited by you: {model}'s answer to {server}"
         except (_Denied, EOFError):
             return ResponseDecision(False, text)
 

@@ -90,9 +90,10 @@ class Harness:
         sampling: list[str] | None = None,
         review: SamplingReview | None = None,
         rate_limit: int = 10,
+        max_tokens_cap: int = 500,
     ) -> Sampler:
         settings = SamplingSettings(
-            policy=policy, model=None, max_tokens_cap=500, rate_limit_per_minute=rate_limit, hint_map={}
+            policy=policy, model=None, max_tokens_cap=max_tokens_cap, rate_limit_per_minute=rate_limit, hint_map={}
         )
         playback = PlaybackModel([], [TIPS] if sampling is None else sampling, source="bridge-test.json")
         return Sampler(settings, lambda: PLAYBACK_MODEL, review, self.transcript, self.notes.append, lambda: playback)

@@ -23,7 +23,7 @@ from agent.human import AbsentHuman, FormHuman, ScriptedHuman
 from agent.providers.playback import PlaybackModel
 from agent.ui.forms import ElicitationForm
 from agent.ui.review import SamplingReview
-from .conftest import MODES, TIPS, Target
+from .conftest import MODES, PLAYBACK_MODEL, TIPS, Target
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FINISH_EDIT = "\x1b\r"  # Esc then Enter accepts a multiline prompt
@@ -140,7 +140,7 @@ async def test_sampling_deny_books_with_the_catalogue_recommendations(target, ha
 @pytest.mark.parametrize("mode", MODES)
 async def test_ask_approved_request_and_edited_answer_reach_the_server(server, harness, pipe, output, terminal, mode):
     review = SamplingReview(input=pipe, output=output)
-    sampler = harness.sampler("ask", review=review, sampling=["Visit Churaumi at opening time."])
+    sampler = harness.sampler("ask", review=review, sampling=["Visit Churaumi at opening time."], max_tokens_cap=200)
     bridge = harness.bridge(server, ScriptedHuman(["Book"], source="test"), mode=mode, sampler=sampler)
     pipe.send_text("a\r" + "e\r" + "\nWatch the sunset at Cape Manzamo.\nTry soki soba in Naha." + FINISH_EDIT + "s\r")
     await bridge.start()
@@ -155,6 +155,9 @@ async def test_ask_approved_request_and_edited_answer_reach_the_server(server, h
     shown = visible(terminal)
     assert "── travel-planner asks to use your model (sampling)" in shown
     assert "Okinawa (沖縄)" in shown  # the full request was shown before approval
+    assert "max_tokens: 200\n" in shown  # what is sent: the server asked for 300, the cap is 200
+    assert harness.events("sampling_request")[0]["max_tokens"] == 300  # the transcript keeps the server's ask
+    assert f"── edited by you: {PLAYBACK_MODEL.spec}'s answer to travel-planner" in shown
     assert harness.events("sampling_response")[0]["text"].endswith("Watch the sunset at Cape Manzamo.\nTry soki soba in Naha.")
 
 
