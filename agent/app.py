@@ -160,11 +160,10 @@ class Session:
             self._transcript.error("turn cancelled by the user")
             raise
         except MaxTokensReachedException:
-            # A reply cut at max_tokens is still a reply (Strands keeps it in the conversation): say so,
-            # as a notice rather than a failed turn.
+            # A reply cut at max_tokens is still a reply (Strands keeps it in the conversation, and its
+            # message event already put it in the transcript): say so, as a notice, not a failed turn.
             notice = f"\n(reply cut off at max_tokens={self.model_settings.max_tokens})"
             renderer.assistant_text(notice)
-            self._transcript.assistant("".join(parts) + notice)
             return TurnResult("".join(parts) + notice, outcomes=tuple(outcomes))
         except Exception as error:  # every failure becomes one line for the user
             logger.debug("model=<%s> | turn failed", self.model_settings.spec, exc_info=True)
