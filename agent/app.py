@@ -216,13 +216,12 @@ class Session:
         self.agent.messages.clear()
 
     def save(self, path: Path) -> None:
-        """Write the conversation as JSON.
+        """Write the session so far as a transcript (the --transcript format, which `trip-agent replay` reads).
 
         Raises:
             OSError: The file cannot be written.
         """
-        document = {"model": self.model_settings.spec, "server": self.server_url, "messages": self.agent.messages}
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        self._transcript.save(path)
 
     async def tools(self) -> list[tuple[str, str]]:
         """The server's tools as (name, first line of the description)."""

@@ -26,7 +26,8 @@ def _redact(value: Any) -> Any:
 
 
 class Transcript:
-    """Writes events as JSON Lines, flushing each line so a crash loses nothing.
+    """Writes events as JSON Lines, flushing each line so a crash loses nothing; keeps them too,
+    for `/save` (so a session without --transcript can still be saved and replayed).
 
     Events arrive from the REPL and from the MCP client's thread, so writes are serialised.
     """
@@ -36,6 +37,17 @@ class Transcript:
         self._clock = clock
         self._start = clock()
         self._lock = threading.Lock()
+        self._lines: list[str] = []
+
+    def save(self, path: Path) -> None:
+        """Write every event so far to `path`, in the --transcript format `trip-agent replay` reads.
+
+        Raises:
+            OSError: The file cannot be written.
+        """
+        with self._lock:
+            text = "".join(line + "\n" for line in self._lines)
+        path.write_text(text, encoding="utf-8")
 
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float] = time.monotonic) -> Transcript:
@@ -48,7 +60,7 @@ class Transcript:
 
     @classmethod
     def disabled(cls) -> Transcript:
-        """A transcript that records nothing, for runs without --transcript."""
+        """A transcript with no file, for runs without --transcript (events are kept for `save`)."""
         return cls(None)
 
     def close(self) -> None:
@@ -56,13 +68,13 @@ class Transcript:
             self._file.close()
 
     def _write(self, kind: str, **fields: Any) -> None:
-        if self._file is None:
-            return
         event = {"type": kind, "t": round(self._clock() - self._start, 3), **fields}
         line = json.dumps(event, ensure_ascii=False, default=str)
         with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+            self._lines.append(line)
+            if self._file is not None:
+                self._file.write(line + "\n")
+                self._file.flush()
 
     def user(self, text: str) -> None:
         self._write("user", text=text)

@@ -46,7 +46,7 @@ HELP = (
     ("/tools", "the server's tools"),
     ("/model [SPEC]", "show the model, or switch to SPEC (bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE)"),
     ("/reset", "forget the conversation"),
-    ("/save FILE", "save the conversation as JSON"),
+    ("/save FILE", "save the session as a transcript (JSON Lines; `trip-agent replay FILE` shows it)"),
     ("/quit", "leave (Ctrl-D too)"),
 )
 
@@ -396,7 +396,7 @@ class Repl:
                 except OSError as error:
                     self._printer.line(f"error: cannot write {path}: {error.strerror}")
                 else:
-                    self._printer.line(f"saved to {path}")
+                    self._printer.line(f"saved to {path} (replay it with `trip-agent replay {path}`)")
 
     async def _close(self, opening: asyncio.Task[Session]) -> None:
         if not opening.done():

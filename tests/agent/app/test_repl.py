@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from agent.config import load_settings
+from agent.replay import read_events as replay_events
 from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
@@ -68,15 +69,16 @@ async def test_plan_and_book_through_the_form(start_repl, screen, pipe, book_scr
     await screen.wait_for(f"model: playback:{other} (conversation kept)")
     pipe.send_text("Anyone there?\r")
     await screen.wait_for("Other model here.")
-    saved = tmp_path / "conversation.json"
+    saved = tmp_path / "session.jsonl"
     pipe.send_text(f"/save {saved}\r")
-    await screen.wait_for("saved to")
+    await screen.wait_for(f"saved to {saved} (replay it with `trip-agent replay {saved}`)")
     pipe.send_text(CTRL_D)
     assert await repl == 0
 
-    document = json.loads(saved.read_text())
-    assert document["model"] == f"playback:{other}"
-    texts = [block.get("text") for message in document["messages"] for block in message["content"]]
+    # /save writes what --transcript writes, so replay reads it.
+    saved_events = replay_events(saved)
+    assert saved_events == read_events(transcript_path)[: len(saved_events)]
+    texts = [event["text"] for event in saved_events if event["type"] in ("user", "assistant")]
     assert texts[0] == "Plan a trip to Kyoto" and "Booked!" in texts and texts[-1] == "Other model here."
     types = [event["type"] for event in read_events(transcript_path)]
     assert types[:3] == ["user", "tool_call", "elicitation_request"]
@@ -269,7 +271,7 @@ async def test_local_commands_answer_while_the_server_is_still_connecting(pipe, 
         repl = start_on(pipe, screen, script, f"http://127.0.0.1:{port}/mcp")
         await screen.wait_for("loading the agent…")  # the toolbar says what is loading
         pipe.send_text("/help\r")
-        await screen.wait_for("/save FILE save the conversation as JSON")
+        await screen.wait_for("/save FILE save the session as a transcript")
         connection, _ = await asyncio.to_thread(silent.accept)  # the agent is connecting now, and hangs
         pipe.send_text("/model\r")
         await screen.wait_for(f"model: playback:{script} (connecting to 127.0.0.1:{port}…)")
