@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import logging
 import os
 import sys
@@ -39,7 +40,17 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message, f"see `{PROG} --help`")
+        raise UsageError(message, _did_you_mean(message, list(self._option_string_actions)) or f"see `{PROG} --help`")
+
+
+def _did_you_mean(message: str, flags: list[str]) -> str | None:
+    """For "unrecognized arguments: --sampel deny", the flag meant (Python 3.11's argparse has no suggestions)."""
+    unknown = message.removeprefix("unrecognized arguments: ") if message.startswith("unrecognized arguments: ") else ""
+    for word in unknown.split():
+        close = difflib.get_close_matches(word.split("=", 1)[0], flags, n=1, cutoff=0.6) if word.startswith("--") else []
+        if close:
+            return f"did you mean {close[0]}? `{PROG} --help` lists every flag"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

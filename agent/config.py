@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -104,6 +105,14 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "agent.transcript": str,
 }
 
+# Inclusive bounds of numeric keys: a value outside is a mistake, not a wish.
+_RANGES: dict[str, tuple[float, float]] = {
+    "model.max_tokens": (1, 200_000),
+    "model.temperature": (0.0, 2.0),
+    "sampling.max_tokens_cap": (1, 200_000),
+    "sampling.rate_limit_per_minute": (1, 10_000),
+}
+
 _REQUIRED = (
     "model.provider",
     "model.model_id",
@@ -184,16 +193,22 @@ def _flatten(document: Mapping[str, Any], source: str) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for table, body in document.items():
         if not isinstance(body, dict):
-            raise ConfigError(f"unknown config key {table!r} in {source}", hint=f"known keys: {', '.join(_SCHEMA)}")
+            raise ConfigError(f"unknown config key {table!r} in {source}", hint=_known_keys_hint(table))
         for key, value in body.items():
             name = f"{table}.{key}"
             expected = _SCHEMA.get(name)
             if expected is None:
-                raise ConfigError(f"unknown config key {name!r} in {source}", hint=f"known keys: {', '.join(_SCHEMA)}")
+                raise ConfigError(f"unknown config key {name!r} in {source}", hint=_known_keys_hint(name))
             # bool is an int subclass in Python, but `max_tokens = true` is a mistake.
             if isinstance(value, bool) or not isinstance(value, expected):
                 raise ConfigError(
                     f"config key {name!r} in {source} has the wrong type", hint=f"give it a {_type_name(expected)}"
+                )
+            low, high = _RANGES.get(name, (float("-inf"), float("inf")))
+            if name in _RANGES and not low <= value <= high:
+                raise ConfigError(
+                    f"config key {name!r} in {source} is {value}, outside {low:g}–{high:g}",
+                    hint=f"set {key} between {low:g} and {high:g}",
                 )
             flat[name] = value
     if "sampling.hints" in flat and not all(isinstance(v, str) for v in flat["sampling.hints"].values()):
@@ -201,6 +216,11 @@ def _flatten(document: Mapping[str, Any], source: str) -> dict[str, Any]:
             f"[sampling.hints] in {source} must map names to model specs", hint='e.g. "claude-haiku" = "bedrock:ID"'
         )
     return flat
+
+
+def _known_keys_hint(name: str) -> str:
+    close = difflib.get_close_matches(name, _SCHEMA, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_SCHEMA)}"
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:

@@ -148,6 +148,7 @@ def test_a_model_error_exits_1_with_one_line(tmp_path):
         (["--server", "http://x/mcp", "--agentcore-arn", "arn:aws:bedrock-agentcore:us-east-1:1:runtime/x"], "not allowed with"),
         (["--region", "us-east-1"], "--region applies only with --agentcore-arn"),
         (["--answers", "a.json"], "--answers needs --message"),
+        (["--sampel", "deny", "--message", "hi"], "unrecognized arguments: --sampel deny (fix: did you mean --sampling?"),
         (["--model", "nope nope", "--message", "hi"], "invalid model spec"),
         (["--config", "missing.toml", "--message", "hi"], "cannot read config file"),
         (["--agentcore-arn", "arn:aws:bedrock-agentcore:us-east-1:1:runtime/x", "--message", "hi"], "BEARER_TOKEN is not set"),
