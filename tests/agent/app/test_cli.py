@@ -168,3 +168,14 @@ def test_invalid_answers_file_exits_2(tmp_path, book_script):
     done = run("--model", f"playback:{book_script}", "--message", "hi", "--answers", path, cwd=tmp_path)
     assert done.returncode == 2
     assert "must hold a JSON list" in done.stderr
+
+
+def test_bedrock_without_credentials_fails_before_anything_starts(tmp_path):
+    transcript = tmp_path / "t.jsonl"
+    done = run("--model", "bedrock:foo", "--message", "hi", "--transcript", transcript, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "trip-agent: no AWS credentials found for Bedrock (foo) "
+        "(fix: run `aws configure` (or set AWS_PROFILE), or pass --model local or playback:FILE)\n"
+    )
+    assert transcript.read_text() == ""  # no turn was sent: the check came first
