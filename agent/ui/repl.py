@@ -257,6 +257,8 @@ class Repl:
         """The session, opening it again if the last attempt failed; None (said) when it cannot open."""
         if self._opening.done() and (self._opening.cancelled() or self._opening.exception() is not None):
             self._opening = asyncio.create_task(self._open(None))
+        if not self._opening.done():  # the toolbar goes with the prompt: say what the message waits for
+            self._printer.line(f"(waiting: {self._status or 'loading…'})")
         try:
             return await self._opening
         except Exception as error:
