@@ -141,38 +141,26 @@ def test_bad_spec_in_environment_is_a_config_error():
 
 
 @pytest.mark.parametrize(
-    ("text", "exp_key", "exp_hint"),
-    [
-        ('[model]\nmodle_id = "x"\n', "model.modle_id", "did you mean 'model.model_id'?"),
-        ("[model]\nmax_token = 5\n", "model.max_token", "did you mean 'model.max_tokens'?"),
-        ('[weather]\nunit = "C"\n', "weather.unit", "known keys: model.provider, "),
-        ('debug = true\n', "debug", "known keys: model.provider, "),
-    ],
-)
-def test_unknown_key_names_key_and_file_and_the_key_meant(tmp_path, text, exp_key, exp_hint):
-    config_file = write(tmp_path, text)
-
-    with pytest.raises(ConfigError) as caught:
-        load_settings(config_file=config_file, env={}, flags={})
-
-    assert f"unknown config key '{exp_key}' in {config_file}" == caught.value.message
-    assert caught.value.hint.startswith(exp_hint)
-
-
-@pytest.mark.parametrize(
     ("text", "exp_message", "exp_hint"),
     [
+        ('[model]\nmodle_id = "x"\n', "unknown config key 'model.modle_id' in {}", "did you mean 'model.model_id'?"),
+        ("[model]\nmax_token = 5\n", "unknown config key 'model.max_token' in {}", "did you mean 'model.max_tokens'?"),
+        ('[weather]\nunit = "C"\n', "unknown config key 'weather.unit' in {}", "known keys: model.provider, "),
+        ('debug = true\n', "unknown config key 'debug' in {}", "known keys: model.provider, "),
         ("[model]\nmax_tokens = -5\n", "config key 'model.max_tokens' in {} is -5, outside 1–200000", "set max_tokens between 1 and 200000"),
         ("[model]\ntemperature = 7.0\n", "config key 'model.temperature' in {} is 7.0, outside 0–2", "set temperature between 0 and 2"),
         ("[sampling]\nmax_tokens_cap = 0\n", "config key 'sampling.max_tokens_cap' in {} is 0, outside 1–200000", "set max_tokens_cap between 1 and 200000"),
         ("[sampling]\nrate_limit_per_minute = -1\n", "config key 'sampling.rate_limit_per_minute' in {} is -1, outside 1–10000", "set rate_limit_per_minute between 1 and 10000"),
     ],
 )
-def test_values_out_of_range_are_refused_with_the_range(tmp_path, text, exp_message, exp_hint):
+def test_unknown_keys_and_values_out_of_range_name_the_key_the_file_and_the_fix(tmp_path, text, exp_message, exp_hint):
     config_file = write(tmp_path, text)
+
     with pytest.raises(ConfigError) as caught:
         load_settings(config_file=config_file, env={}, flags={})
-    assert (caught.value.message, caught.value.hint) == (exp_message.format(config_file), exp_hint)
+
+    assert caught.value.message == exp_message.format(config_file)
+    assert caught.value.hint.startswith(exp_hint)
 
 
 @pytest.mark.parametrize(
