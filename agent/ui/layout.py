@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # A run of spaces, a run of non-space Latin text (a word), or one wide character (CJK text has no
 # spaces, and may break between any two characters).
 _TOKENS = re.compile(r"\s+|[^\s\u1100-\uffff]+|.", re.DOTALL)
-_LIST_MARKER = re.compile(r"([-*•]|\d+\.) ")  # a list item's wrapped lines align under its text
+_LIST_MARKER = re.compile(r"([-*•>]|\d+\.) ")  # a list item's wrapped lines align under its text
 _MIN_TEXT_COLUMNS = 20  # narrower than this beside a name column, text goes below the name instead
 _GAP = "  "
 

@@ -230,7 +230,9 @@ async def test_results_are_shown_whole_as_tables_and_wrapped_between_words_at_60
     # The confirmation whole, its words intact (a word cut in two would not rejoin as the text).
     assert joined(booked).startswith("← plan_trip (booked) Booked: reservation TRV-")
     assert "Kyoto, couple, 2 nights, 2 travellers (1 room): transport ¥28,000 + hotel ¥24,000 = ¥52,000." in joined(booked)
-    assert "- Go to Fushimi Inari before eight in the morning to beat the crowds." in joined(booked)
+    assert "> “Go to Fushimi Inari before eight in the morning to beat the crowds.”" in joined(booked)
+    quoted = next(i for i, line in enumerate(booked) if "“Go to Fushimi" in line)
+    assert booked[quoted + 1].startswith("      ")  # a wrapped quoted line stays under its text
     # The catalogue as an aligned table: a column starts at the same cell on every row.
     start = ours.index("  destinations:") + 2  # after the title and the header row
     table = [line for line in ours[start : start + 4]]
