@@ -215,7 +215,6 @@ async def test_results_are_shown_whole_as_tables_and_wrapped_between_words_at_60
     await screen.wait_for("Ctrl-D quits")
     pipe.send_text("Book Kyoto for two, two nights\r")
     await answer(screen, pipe, "Decision*>", "Book\r")
-    await answer(screen, pipe, "[s]end", "s\r")
     await screen.wait_for("Done.")
     pipe.send_text("/tools\r")
     await screen.wait_for("cancel_booking")
