@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from mcp_server.errors import TripServerError
+from mcp_server.logs import install_redaction
 from mcp_server.server import build_server, http_app
 from mcp_server.settings import ServerSettings, load_settings
 from mcp_server.store import describe_db
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    install_redaction()
     logging.getLogger("trip_server").info("db=<%s> | starting", describe_db(settings.db))
     try:
         asyncio.run(serve(settings))

@@ -12,7 +12,6 @@ import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 import mcp_types
@@ -22,9 +21,9 @@ from fastmcp.tools.base import ToolResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.errors import FlowStateError, TripServerError
+from mcp_server.logs import note_phase, session_tag
 from mcp_server.messages import DEFAULT_LANGUAGE, say
 from mcp_server.recommendations import strip_invisible
-from mcp_server.sessions import SessionKeeper
 from mcp_server.flow import (
     Action,
     Answer,
@@ -56,11 +55,11 @@ def is_modern(ctx: Context) -> bool:
 
 
 def session_label(ctx: Context) -> str:
-    """The legacy session id for logs ("-" on stateless 2026-07-28 requests)."""
+    """A one-way tag of the legacy session id for logs ("-" on stateless 2026-07-28 requests)."""
     if is_modern(ctx):
         return "-"
     try:
-        return ctx.session_id[:12]
+        return session_tag(ctx.session_id)
     except RuntimeError:
         return "-"
 
@@ -72,12 +71,10 @@ def log_phase(ctx: Context, state: dict[str, Any], phase: str, outcome: str) -> 
     )
 
 
-async def drive(
-    flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects, keeper: SessionKeeper | None = None
-) -> Any:
+async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects) -> Any:
     """Run `flow` for this tool call until it finishes or needs input the call cannot wait for.
 
-    `keeper` holds a legacy session open while the client answers, however long the human takes.
+    The session stays open meanwhile, however long the human takes (middleware.HoldSessions).
 
     Raises:
         ToolError: the flow's state was stale or tampered with, or an effect failed.
@@ -91,6 +88,7 @@ async def drive(
             log_phase(ctx, state, "start", "modern" if modern else "legacy")
         while True:
             action = flow.next_action(state)
+            note_phase(state.get("flow_id"), _phase(action))  # for the line if the call is abandoned
             if isinstance(action, Finish):
                 log_phase(ctx, state, "finish", action.status)
                 return _tool_result(action, state)
@@ -101,8 +99,7 @@ async def drive(
                     log_phase(ctx, state, f"ask:{action.key}", "input_required")
                     return _input_required(action, state)
                 else:
-                    with _held(keeper, ctx):
-                        outcome = await _elicit_legacy(ctx, action)
+                    outcome = await _elicit_legacy(ctx, action)
                 log_phase(ctx, state, f"ask:{action.key}", outcome.action)
             elif isinstance(action, Sample):
                 if not _client_can(ctx, "sampling"):
@@ -111,8 +108,7 @@ async def drive(
                     log_phase(ctx, state, "sampling", "input_required")
                     return _input_required(action, state)
                 else:
-                    with _held(keeper, ctx):
-                        outcome = await _sample_legacy(ctx, action)
+                    outcome = await _sample_legacy(ctx, action)
                 log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
             else:
                 outcome = await effects(action, ctx, state)
@@ -209,10 +205,10 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
 # --- shared ---------------------------------------------------------------------------------------
 
 
-def _held(keeper: SessionKeeper | None, ctx: Context) -> AbstractContextManager[None]:
-    request = ctx.request_context.request if ctx.request_context is not None else None
-    session_id = request.headers.get("mcp-session-id") if request is not None else None
-    return keeper.holding(session_id, request) if keeper is not None else nullcontext()
+def _phase(action: Action) -> str:
+    if isinstance(action, Elicit):
+        return f"ask:{action.key}"
+    return "sampling" if isinstance(action, Sample) else type(action).__name__.lower()
 
 
 def _client_can(ctx: Context, capability: str) -> bool:

@@ -37,7 +37,7 @@ from mcp_server.flow import (
     confirm_cancellation,
     validate_trip,
 )
-from mcp_server.middleware import ReadableArgumentErrors
+from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
@@ -102,6 +102,7 @@ def build_server(settings: ServerSettings, store: Store | None = None) -> FastMC
         request_state_security=security,
         auth=build_auth(settings),
     )
+    mcp.add_middleware(HoldSessions(services.keeper))
     mcp.add_middleware(ReadableArgumentErrors())
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
     _register_tools(mcp, services)
@@ -197,7 +198,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         arguments = {
             "destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers, "language": language,
         }
-        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects, services.keeper)
+        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects)
 
     @mcp.tool(
         output_schema=schemas.DESTINATIONS,
@@ -238,7 +239,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         owner = services.owner(ctx)
         quote = await _or_tool_error(services.store.get_quote(owner, quote_id))
         flow = confirm_booking(catalog, quote.id, quote.price, language)
-        return await drive(flow, flow.start, ctx, effects, services.keeper)
+        return await drive(flow, flow.start, ctx, effects)
 
     @mcp.tool(
         output_schema=schemas.BOOKING,
@@ -276,7 +277,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
                 structured_content={"status": "cancelled", "message": "already cancelled", "reservation_id": booking.reservation_id},
             )
         flow = confirm_cancellation(catalog, booking.reservation_id, booking.price, language)
-        return await drive(flow, flow.start, ctx, effects, services.keeper)
+        return await drive(flow, flow.start, ctx, effects)
 
 
 SEARCH_STEPS = ("Looking up the destination…", "Comparing transport…", "Checking hotels…", "Calculating the total…", "Saving the quote…")

@@ -1,21 +1,64 @@
-"""Keeping a legacy session alive while its tool call waits on the client.
+"""Keeping a legacy session alive while one of its tool calls runs, however long the human takes.
 
-mcp 2.1.1 pushes a session's idle deadline forward only when a new HTTP request arrives, so a
-human who takes longer than `session_idle_timeout_s` over one question would lose the session in
-the middle of it. While a question or sampling request is outstanding and the client is still
-connected to the waiting call, the session is held: its idle deadline is lifted, and restarted from
-zero when the answer is in or the client goes away (a killed client never answers).
+mcp 2.1.1 gives each stateful session an idle deadline and pushes it to `now + idle timeout` on
+*every* HTTP request to the session (streamable_http_manager.py, "Push back idle deadline on
+activity"). A tool call that waits on a human (elicitation, sampling) or on slow server work sends
+no requests of its own, so the session would time out under it; and any other request (a ping, a
+second tool call, the answer to another question) would re-arm the deadline mid-call.
+
+So each session's idle scope gets a `_HeldDeadline` in its place: while the session has at least
+one hold, deadline pushes are ignored and the deadline stays lifted; when the last hold ends the
+idle clock restarts from zero. A hold covers one whole tool call and ends early when the client
+that made the call goes away (a killed client never answers): the call is then cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+
+from mcp_server.logs import session_tag
+
+
+# How often a held call checks that its client is still connected.
+CLIENT_CHECK_S = 0.5
+
+
+class ClientGone(Exception):
+    """The client that made a held call disconnected; the call was cancelled."""
+
+
+class _HeldDeadline:
+    """Stands where mcp looks for a session's idle scope (`transport.idle_scope`): mcp only sets its
+    `deadline`, which is ignored while the session is held."""
+
+    def __init__(self, scope: anyio.CancelScope, timeout: float) -> None:
+        self.scope = scope
+        self.timeout = timeout
+        self.holds = 0
+
+    @property
+    def deadline(self) -> float:
+        return self.scope.deadline
+
+    @deadline.setter
+    def deadline(self, value: float) -> None:
+        if self.holds == 0:
+            self.scope.deadline = value
+
+    def hold(self) -> None:
+        self.holds += 1
+        self.scope.deadline = math.inf
+
+    def release(self) -> None:
+        self.holds -= 1
+        if self.holds == 0:
+            self.scope.deadline = anyio.current_time() + self.timeout
 
 
 class SessionKeeper:
@@ -25,23 +68,65 @@ class SessionKeeper:
     def attach(self, app: Any) -> None:
         self._app = app
 
-    @contextmanager
-    def holding(self, session_id: str | None, request: Any = None) -> Iterator[None]:
-        """Hold the session while the client is connected to the waiting call (`request`)."""
+    def session_count(self) -> int:
         manager = self._manager()
-        scope = _idle_scope(manager, session_id)
-        if scope is None:
+        return len(manager._server_instances) if manager is not None else 0
+
+    def expire_soon(self, session_id: str, seconds: float) -> None:
+        """Shorten a new session's first deadline: one that never sends a second request (never
+        finishes initializing) is gone in `seconds`; its next request restores the idle timeout."""
+        deadline = self._deadline(session_id)
+        if deadline is not None and deadline.holds == 0:
+            deadline.scope.deadline = anyio.current_time() + min(seconds, deadline.timeout)
+
+    @asynccontextmanager
+    async def holding(self, session_id: str | None, request: Any = None) -> AsyncIterator[None]:
+        """Hold the session for the body of the `async with`; cancel the body if the client that sent
+        `request` disconnects.
+
+        Raises:
+            ClientGone: the client disconnected; the body was cancelled.
+        """
+        deadline = self._deadline(session_id) if session_id is not None else None
+        if deadline is None:
             yield
             return
-        timeout = manager.session_idle_timeout
-        scope.deadline = math.inf
-        watcher = asyncio.get_running_loop().create_task(_release_when_gone(scope, request, timeout)) if request else None
+        deadline.hold()
+        call = anyio.CancelScope()
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            while not await request.is_disconnected():
+                await anyio.sleep(CLIENT_CHECK_S)
+            gone = True
+            call.cancel()
+
+        # A plain task, not a task group: a task group would wrap the call's own errors in a group.
+        watcher = asyncio.get_running_loop().create_task(watch()) if request is not None else None
         try:
-            yield
+            with call:
+                yield
         finally:
             if watcher is not None:
                 watcher.cancel()
-            scope.deadline = anyio.current_time() + timeout
+            deadline.release()
+        if gone:
+            raise ClientGone(session_tag(session_id))
+
+    def _deadline(self, session_id: str) -> _HeldDeadline | None:
+        manager = self._manager()
+        if manager is None or manager.session_idle_timeout is None:
+            return None
+        # The manager exposes no public lookup of a session's transport; this private map is it.
+        transport = manager._server_instances.get(session_id)
+        scope = getattr(transport, "idle_scope", None)
+        if scope is None:
+            return None
+        if not isinstance(scope, _HeldDeadline):
+            scope = _HeldDeadline(scope, manager.session_idle_timeout)
+            transport.idle_scope = scope
+        return scope
 
     def _manager(self) -> Any:
         """The session manager, which fastmcp keeps on the MCP route's endpoint, not on the app.
@@ -55,18 +140,3 @@ class SessionKeeper:
             if endpoint is not None and endpoint.session_manager is not None:
                 return endpoint.session_manager
         return None
-
-
-def _idle_scope(manager: Any, session_id: str | None) -> anyio.CancelScope | None:
-    if manager is None or session_id is None or manager.session_idle_timeout is None:
-        return None
-    # The manager exposes no public lookup of a session's transport; this private map is it.
-    transport = manager._server_instances.get(session_id)
-    return getattr(transport, "idle_scope", None)
-
-
-async def _release_when_gone(scope: anyio.CancelScope, request: Any, timeout: float) -> None:
-    """A client that went away (killed, network lost) never answers: its session idles out as usual."""
-    while not await request.is_disconnected():
-        await anyio.sleep(min(timeout, 1.0))
-    scope.deadline = anyio.current_time() + timeout

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastmcp import Client
 
+from mcp_server.logs import session_tag
 from tests.server.conftest import Human, client, llm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,10 +74,23 @@ def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = 
     return LoggedServer(url=line.split()[-1], db=db, log=log, process=process)
 
 
-def idle_config(directory: Path, seconds: float) -> str:
+def idle_config(directory: Path, seconds: float, **more: float) -> str:
     config = directory / "server.toml"
-    config.write_text(f"[trip_server]\nsession_idle_timeout_s = {seconds}\n")
+    extra = "".join(f"{key} = {value!r}\n" for key, value in more.items())
+    config.write_text(f"[trip_server]\nsession_idle_timeout_s = {seconds}\n{extra}")
     return str(config)
+
+
+def idle_timeout_line(session_id: str) -> str:
+    """mcp's line for a timed-out session, with the id as the logs show it (a one-way tag)."""
+    return f"Session {session_tag(session_id)} idle timeout"
+
+
+async def idle_timeouts_pass(server: LoggedServer, times: int) -> None:
+    """Returns after `times` idle timeouts in a row: each a fresh session opened, left alone, timed out."""
+    for _ in range(times):
+        async with client(server.url, None, mode="legacy") as later:
+            await server.wait_for_log(idle_timeout_line(later.transport.get_session_id()), timeout=15)
 
 
 def post_on_session(url: str, session_id: str) -> httpx.Response:
@@ -127,8 +141,11 @@ async def test_a_client_killed_mid_question_frees_its_session_and_books_nothing(
         victim_killed.set()
         result = await asyncio.wait_for(healthy, 30)
 
-        await server.wait_for_log(f"Session {victim_session} idle timeout", timeout=15)
+        await server.wait_for_log(idle_timeout_line(victim_session), timeout=15)
         assert time.monotonic() - killed_at < 2 + 5  # the idle timeout plus slack, not the 900 s default
+        (abandoned,) = [line for line in server.log_text().splitlines() if "abandoned" in line]
+        assert f"session=<{session_tag(victim_session)}>" in abandoned and "tool=<plan_trip> phase=<ask:confirm>" in abandoned
+        assert abandoned.endswith("abandoned: the client went away")
         assert post_on_session(server.url, victim_session).status_code == 404
         assert server.process.poll() is None and "Traceback" not in server.log_text()
     finally:
@@ -202,7 +219,7 @@ async def test_an_expired_session_is_404_and_a_new_session_works(tmp_path):
         async with client(server.url, None, mode="legacy") as c:
             session_id = c.transport.get_session_id()
             assert post_on_session(server.url, session_id).status_code == 200
-            await server.wait_for_log(f"Session {session_id} idle timeout", timeout=15)
+            await server.wait_for_log(idle_timeout_line(session_id), timeout=15)
             expired = post_on_session(server.url, session_id)
             assert expired.status_code == 404 and expired.json()["error"]["message"] == "Session not found"
         async with client(server.url, Human([{"decision": "Book"}]), mode="legacy") as c:
@@ -218,8 +235,7 @@ async def test_an_answer_slower_than_the_idle_timeout_keeps_the_session(tmp_path
     async def slow_human(message, response_type, params, context):
         # A session opened after this question was asked timing out proves this session's own
         # idle deadline (counted from its last request, the tool call) has passed too.
-        async with client(server.url, None, mode="legacy") as later:
-            await server.wait_for_log(f"Session {later.transport.get_session_id()} idle timeout", timeout=15)
+        await idle_timeouts_pass(server, 1)
         return {"decision": "Book"}
 
     try:
@@ -232,6 +248,63 @@ async def test_an_answer_slower_than_the_idle_timeout_keeps_the_session(tmp_path
         server.stop()
     assert result.structured_content["status"] == "booked"
     assert [b["reservation_id"] for b in after.structured_content["bookings"]] == [result.structured_content["reservation_id"]]
+
+
+async def test_a_slow_question_outlives_pings_and_another_call_on_its_session(tmp_path):
+    """Two plan_trip calls at once on one legacy session (Strands calls tools concurrently): one is
+    answered at once and finishes, the client pings, then the other's answer comes three idle
+    timeouts later. mcp pushes the idle deadline on every request, and the end of one call must not
+    end the other's hold."""
+    server = start_logged_server(tmp_path, tmp_path / "trips.db", "--config", idle_config(tmp_path, 2))
+    slow_asked, answer_now = asyncio.Event(), asyncio.Event()
+    destinations_asked = 0
+
+    async def one_quick_one_slow(message, response_type, params, context):
+        nonlocal destinations_asked
+        if "destination" not in params.requested_schema["properties"]:
+            return {"decision": "Cancel"}
+        destinations_asked += 1
+        if destinations_asked == 2:
+            slow_asked.set()
+            await answer_now.wait()
+        return {"destination": "Kyoto"}
+
+    try:
+        async with client(server.url, one_quick_one_slow, mode="legacy") as c:
+            trip = {"trip_type": "solo", "nights": 1}
+            calls = [asyncio.create_task(c.call_tool("plan_trip", trip)) for _ in range(2)]
+            await asyncio.wait_for(slow_asked.wait(), 30)
+            quick = await asyncio.wait_for(next(asyncio.as_completed(calls)), 30)
+            for _ in range(3):
+                await c.ping()
+                await asyncio.sleep(1)  # a client pinging every second: the traffic under test, not synchronisation
+            await idle_timeouts_pass(server, 3)
+            answer_now.set()
+            results = await asyncio.wait_for(asyncio.gather(*calls), 30)
+            after = await c.call_tool("list_bookings", {})  # the session outlived both calls
+        assert server.process.poll() is None and "Traceback" not in server.log_text()
+    finally:
+        server.stop()
+    assert quick.structured_content["status"] == "quoted"
+    assert [r.structured_content["status"] for r in results] == ["quoted", "quoted"]
+    assert after.structured_content["bookings"] == []
+
+
+async def test_server_work_longer_than_the_idle_timeout_keeps_the_session(tmp_path):
+    # Five search steps of 0.6 s: a 3 s search on a session that idles out after 1 s without requests.
+    server = start_logged_server(tmp_path, tmp_path / "trips.db", "--config", idle_config(tmp_path, 1, search_delay_s=0.6))
+    try:
+        async with client(server.url, Human([{"decision": "Cancel"}]), mode="legacy") as c:
+            session_id = c.transport.get_session_id()
+            result = await asyncio.wait_for(
+                c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1}), 30
+            )
+            after = await c.call_tool("list_bookings", {})
+    finally:
+        server.stop()
+    assert result.structured_content["status"] == "quoted"
+    assert after.structured_content["bookings"] == []
+    assert idle_timeout_line(session_id) not in server.log_text()
 
 
 async def test_a_locked_database_is_a_clear_error_and_booking_works_after_release(tmp_path):
