@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import resource
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +64,38 @@ class _AnnouncingServer(uvicorn.Server):
             print(f"listening on http://{host}:{port}{self.path}", flush=True)
 
 
+# File descriptors kept back from connections: the listening socket, SQLite, logs, the catalogue.
+FD_HEADROOM = 64
+
+logger = logging.getLogger("trip_server")
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft open-file limit to the hard one; the soft limit now in force.
+
+    At the limit, accept() fails and the event loop retries it forever, logging each failure.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as error:
+            logger.warning("nofile=<%d> | could not raise the open-file limit: %s", soft, error)
+    return soft
+
+
+def connection_limit(settings: ServerSettings, fd_limit: int) -> int:
+    """max_connections, lowered to fit the open-file limit so the server refuses instead of failing."""
+    fitting = max(1, fd_limit - FD_HEADROOM)
+    if settings.max_connections > fitting:
+        logger.warning(
+            "max_connections=<%d>, nofile=<%d> | serving at most %d connections (the open-file limit minus %d)",
+            settings.max_connections, fd_limit, fitting, FD_HEADROOM,
+        )
+    return min(settings.max_connections, fitting)
+
+
 async def serve(settings: ServerSettings) -> None:
     """Serve until interrupted.
 
@@ -77,6 +110,7 @@ async def serve(settings: ServerSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        limit_concurrency=connection_limit(settings, raise_fd_limit()),
         # Open SSE streams would otherwise hold shutdown until every client goes away.
         timeout_graceful_shutdown=2,
     )
@@ -104,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     install_redaction()
-    logging.getLogger("trip_server").info("db=<%s> | starting", describe_db(settings.db))
+    logger.info("db=<%s> | starting", describe_db(settings.db))
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

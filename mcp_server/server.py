@@ -17,6 +17,7 @@ from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
 from pydantic import Field, StrictFloat, StrictInt
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from mcp_server import schemas
 from mcp_server.auth import build_auth, owner_of
@@ -37,6 +38,7 @@ from mcp_server.flow import (
     confirm_cancellation,
     validate_trip,
 )
+from mcp_server.gate import Limits, SessionGate
 from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
@@ -117,7 +119,8 @@ def _version() -> str:
 
 
 def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
-    """Streamable HTTP, stateful legacy sessions, Host/Origin checked against DNS rebinding."""
+    """Streamable HTTP, stateful legacy sessions, Host/Origin checked against DNS rebinding, and a
+    gate that lets only a valid initialize make a session, within the caps (gate.py)."""
     if settings.container:
         # Behind AgentCore the Host is the platform's; browsers' Origins are still refused.
         host_protection: Any = "auto"
@@ -133,9 +136,19 @@ def http_app(mcp: FastMCP, settings: ServerSettings) -> Starlette:
         allowed_hosts=allowed_hosts,
         allowed_origins=list(settings.allowed_origins),
         session_idle_timeout=settings.session_idle_timeout_s,
+        middleware=[Middleware(SessionGate, limits=_limits(settings), keeper=mcp.services.keeper)],  # type: ignore[attr-defined]
     )
     mcp.services.keeper.attach(app)  # type: ignore[attr-defined]
     return app
+
+
+def _limits(settings: ServerSettings) -> Limits:
+    return Limits(
+        path=settings.path,
+        max_sessions=settings.max_sessions,
+        max_held_calls=settings.max_held_calls,
+        init_timeout_s=settings.init_timeout_s,
+    )
 
 
 # Loose types on purpose: a wrong value from the model is explained and asked again by the flow,

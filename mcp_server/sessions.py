@@ -72,6 +72,15 @@ class SessionKeeper:
         manager = self._manager()
         return len(manager._server_instances) if manager is not None else 0
 
+    def forget_if_terminated(self, session_id: str) -> None:
+        """Drop a session the client ended (DELETE): mcp 2.1.1 keeps terminated transports in its
+        map forever, so ended sessions would leak and count against max_sessions."""
+        manager = self._manager()
+        transport = manager._server_instances.get(session_id) if manager is not None else None
+        if transport is not None and transport.is_terminated:
+            manager._server_instances.pop(session_id, None)
+            manager._session_owners.pop(session_id, None)
+
     def expire_soon(self, session_id: str, seconds: float) -> None:
         """Shorten a new session's first deadline: one that never sends a second request (never
         finishes initializing) is gone in `seconds`; its next request restores the idle timeout."""

@@ -36,6 +36,11 @@ class ServerSettings:
     sampling_max_tokens: int = 300
     elicitation_style: str = "steps"  # "steps": one question at a time; "form": all missing fields at once
     session_idle_timeout_s: float = 900.0
+    # What one client can make the server keep: beyond a cap the request is 503 with Retry-After.
+    max_sessions: int = 1000  # legacy sessions at once
+    max_held_calls: int = 256  # tool calls in progress on legacy sessions (each holds its session open)
+    init_timeout_s: float = 10.0  # lifetime of a session that sends nothing after its initialize
+    max_connections: int = 1024  # open HTTP connections; more are answered 503 and closed
     # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: per process.
     request_state_keys: tuple[str, ...] = ()
     # How long a 2026-07-28 question may wait for its answer (the sealed state's lifetime).
@@ -61,8 +66,22 @@ class ServerSettings:
             problems.append("max_attempts must be at least 1")
         if self.search_delay_s < 0 or self.quote_ttl_hours <= 0 or self.sampling_max_tokens < 1:
             problems.append("search_delay_s >= 0, quote_ttl_hours > 0 and sampling_max_tokens >= 1 are required")
+        problems += self._limit_problems()
         if problems:
             raise ConfigError("; ".join(problems))
+
+    def _limit_problems(self) -> list[str]:
+        positive = ("session_idle_timeout_s", "init_timeout_s", "request_state_ttl_s")
+        problems = [f"{name} must be more than 0 seconds, not {getattr(self, name)!r}" for name in positive if not getattr(self, name) > 0]
+        counts = ("max_sessions", "max_held_calls", "max_connections")
+        problems += [f"{name} must be at least 1, not {getattr(self, name)!r}" for name in counts if getattr(self, name) < 1]
+        short = [str(index) for index, key in enumerate(self.request_state_keys) if len(key.encode()) < 32]
+        if short:
+            problems.append(
+                f"request_state_keys[{', '.join(short)}] must be at least 32 bytes of secret randomness "
+                '(make one with: python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        return problems
 
     @property
     def auth_enabled(self) -> bool:
