@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,7 +56,7 @@ class LoggedServer:
         self.process.stdout.close()
 
 
-def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log") -> LoggedServer:
+def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log", **popen: Any) -> LoggedServer:
     """trip-server on a free loopback port; ready once it prints its `listening on` line."""
     log = directory / log_name
     with log.open("w") as stderr:
@@ -66,6 +67,7 @@ def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = 
             text=True,
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            **popen,
         )
     line = process.stdout.readline()
     if not line.startswith("listening on "):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import resource
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -163,3 +165,38 @@ def test_no_session_id_in_any_log_line(tmp_path):
     assert "Created new transport with session ID: " + session_tag(ids[0]) in log  # mcp's lines are there, tagged
     for session_id in ids:
         assert session_id not in log and session_id[:12] not in log
+
+
+def fds_open(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+async def test_at_the_open_file_limit_the_server_refuses_connections_instead_of_failing_accept(tmp_path):
+    # A hard limit of 160 open files that the server cannot raise: it serves at most 96 connections.
+    def low_file_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (160, 160))
+
+    server = start_logged_server(tmp_path, tmp_path / "trips.db", preexec_fn=low_file_limit)
+    streams = 200  # each a session's open GET stream: one connection each, held until we close it
+    try:
+        assert "serving at most 96 connections" in server.log_text()
+        limits = httpx.Limits(max_connections=streams + 10, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            sessions = [(await initialize(http, server.url)).headers["mcp-session-id"] for _ in range(streams)]
+            async with AsyncExitStack() as open_streams:
+                statuses = []
+                for session in sessions:
+                    headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}
+                    response = await open_streams.enter_async_context(http.stream("GET", server.url, headers=headers))
+                    statuses.append(response.status_code)
+                peak_fds = fds_open(server.process.pid)
+            async with client(server.url, None, mode="legacy") as later:  # with the streams closed, service is back
+                await later.ping()
+        log = server.log_text()
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+    assert statuses.count(200) >= 80 and statuses.count(503) >= 80, statuses
+    assert set(statuses) == {200, 503}
+    assert peak_fds < 160
+    assert "out of system resource" not in log and "Too many open files" not in log
