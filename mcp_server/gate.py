@@ -111,10 +111,24 @@ class SessionGate:
         if self.keeper.session_count() + self._initializing >= self.limits.max_sessions:
             raise _Rejected(_busy("Too many sessions"))
         self._initializing += 1
+        pending = True
+
+        async def sending(message: Message) -> None:
+            nonlocal pending
+            if message["type"] == "http.response.start" and pending:
+                # From here the session (if any) is in mcp's map: count it there, not here.
+                pending = False
+                self._initializing -= 1
+                session_id = Headers(raw=message.get("headers", [])).get("mcp-session-id")
+                if message["status"] == HTTPStatus.OK and session_id is not None:
+                    self.keeper.expire_soon(session_id, self.limits.init_timeout_s)
+            await send(message)
+
         try:
-            await self.app(scope, _replay(body, receive), self._shorten_first_deadline(send))
+            await self.app(scope, _replay(body, receive), sending)
         finally:
-            self._initializing -= 1
+            if pending:
+                self._initializing -= 1
 
     async def _on_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(Request(scope, receive))
@@ -132,17 +146,6 @@ class SessionGate:
             await self.app(scope, _replay(body, receive), send)
         finally:
             self._calls -= 1
-
-    def _shorten_first_deadline(self, send: Send) -> Send:
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == HTTPStatus.OK:
-                session_id = Headers(raw=message.get("headers", [])).get("mcp-session-id")
-                if session_id is not None:
-                    self.keeper.expire_soon(session_id, self.limits.init_timeout_s)
-            await send(message)
-
-        return sending
-
 
 async def _read_body(request: Request) -> bytes:
     """The whole body, refused past mcp's own limit (which we would otherwise bypass by reading first)."""

@@ -39,6 +39,7 @@ from mcp_server.flow import (
     validate_trip,
 )
 from mcp_server.gate import Limits, SessionGate
+from mcp_server.keys import default_key_file, load_or_create_key
 from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
@@ -92,11 +93,10 @@ def build_server(settings: ServerSettings, store: Store | None = None) -> FastMC
         catalog=catalog,
         store=store or open_store(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
     )
-    security = (
-        RequestStateSecurity(keys=list(settings.request_state_keys), ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
-        if settings.request_state_keys
-        else RequestStateSecurity.ephemeral(ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
-    )
+    keys = list(settings.request_state_keys) or [
+        load_or_create_key(settings.request_state_key_file or default_key_file(settings.db))
+    ]
+    security = RequestStateSecurity(keys=keys, ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
     mcp = FastMCP(
         SERVER_NAME,
         version=_version(),

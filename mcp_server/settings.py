@@ -11,6 +11,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from mcp_server.errors import ConfigError
+from mcp_server.keys import MIN_KEY_BYTES
 from mcp_server.store import parse_db
 
 
@@ -41,8 +42,10 @@ class ServerSettings:
     max_held_calls: int = 256  # tool calls in progress on legacy sessions (each holds its session open)
     init_timeout_s: float = 10.0  # lifetime of a session that sends nothing after its initialize
     max_connections: int = 1024  # open HTTP connections; more are answered 503 and closed
-    # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: per process.
+    # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: one made
+    # once and kept in request_state_key_file (None: beside the database; keys.py).
     request_state_keys: tuple[str, ...] = ()
+    request_state_key_file: Path | None = None
     # How long a 2026-07-28 question may wait for its answer (the sealed state's lifetime).
     request_state_ttl_s: float = 86400.0
     log_level: str = "INFO"
@@ -75,12 +78,14 @@ class ServerSettings:
         problems = [f"{name} must be more than 0 seconds, not {getattr(self, name)!r}" for name in positive if not getattr(self, name) > 0]
         counts = ("max_sessions", "max_held_calls", "max_connections")
         problems += [f"{name} must be at least 1, not {getattr(self, name)!r}" for name in counts if getattr(self, name) < 1]
-        short = [str(index) for index, key in enumerate(self.request_state_keys) if len(key.encode()) < 32]
+        short = [str(index) for index, key in enumerate(self.request_state_keys) if len(key.encode()) < MIN_KEY_BYTES]
         if short:
             problems.append(
-                f"request_state_keys[{', '.join(short)}] must be at least 32 bytes of secret randomness "
+                f"request_state_keys[{', '.join(short)}] must be at least {MIN_KEY_BYTES} bytes of secret randomness "
                 '(make one with: python -c "import secrets; print(secrets.token_hex(32))")'
             )
+        if len(set(self.request_state_keys)) < len(self.request_state_keys):
+            problems.append("request_state_keys has the same key twice")
         return problems
 
     @property

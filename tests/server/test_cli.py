@@ -61,6 +61,29 @@ def test_bad_settings_exit_2_with_one_line(tmp_path):
     assert run.stderr.strip() == "trip-server: port must be 0-65535: 70000"
 
 
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("session_idle_timeout_s = 0", "session_idle_timeout_s must be more than 0 seconds, not 0.0"),
+        ("session_idle_timeout_s = -5", "session_idle_timeout_s must be more than 0 seconds, not -5.0"),
+        ("request_state_ttl_s = 0", "request_state_ttl_s must be more than 0 seconds, not 0.0"),
+        ("init_timeout_s = nan", "init_timeout_s must be more than 0 seconds, not nan"),
+        ('request_state_keys = ["short"]', "request_state_keys[0] must be at least 32 bytes of secret randomness"),
+        (f'request_state_keys = ["{"k" * 32}", "{"k" * 32}"]', "request_state_keys has the same key twice"),
+        ("max_sessions = 0", "max_sessions must be at least 1, not 0"),
+        ("max_held_calls = -1", "max_held_calls must be at least 1, not -1"),
+        ("max_connections = 0", "max_connections must be at least 1, not 0"),
+    ],
+)
+def test_bad_limits_and_keys_exit_2_with_one_line(tmp_path, toml, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(f"[trip_server]\n{toml}\n")
+    run = run_cli("--config", str(config), "--port", "0", "--db", str(tmp_path / "x.db"))
+    assert run.returncode == 2
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("trip-server: ") and message in line
+
+
 def test_port_in_use_is_explained(tmp_path):
     import socket
 

@@ -76,7 +76,9 @@ async def test_beyond_max_sessions_initialize_is_503_with_retry_after(tmp_path):
     server = start_logged_server(tmp_path, tmp_path / "trips.db", "--config", limits_config(tmp_path, max_sessions=3))
     try:
         async with httpx.AsyncClient(timeout=10) as http:
-            sessions = [(await initialize(http, server.url)).headers["mcp-session-id"] for _ in range(3)]
+            opened = [await initialize(http, server.url) for _ in range(3)]
+            assert [r.status_code for r in opened] == [200] * 3, [r.text for r in opened]
+            sessions = [r.headers["mcp-session-id"] for r in opened]
             refused = await initialize(http, server.url)
             assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
             assert "Too many sessions" in refused.json()["error"]["message"]

@@ -78,3 +78,27 @@ def test_allowed_origins_come_from_config(tmp_path):
     finally:
         server.process.terminate()
         server.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_huge_argument_or_tool_name_is_not_reflected(tmp_path, mode):
+    from tests.server.conftest import client
+    from tests.server.test_faults import start_logged_server
+
+    huge = "x" * 1_000_000
+    server = start_logged_server(tmp_path, tmp_path / "trips.db")
+    try:
+        async with client(server.url, None, mode=mode) as c:
+            trip = {"destination": "Kyoto", "trip_type": "solo", "nights": 1, "travelers": 1}
+            unknown_argument = await c.call_tool("get_quote", {**trip, huge: 1}, raise_on_error=False)
+            # (Legacy only: a 2026-07-28 client also sends the tool name in a header, past uvicorn's limit.)
+            unknown_tool = await c.call_tool(huge, {}, raise_on_error=False) if mode == "legacy" else None
+            bad_value = await c.call_tool("get_quote", {**trip, "nights": [huge]}, raise_on_error=False)
+        log = server.log_text()
+    finally:
+        server.stop()
+    for result in (unknown_argument, unknown_tool, bad_value):
+        assert result is None or (result.is_error and len(result.content[0].text) < 600), result.content[0].text[:200]
+    assert "not an argument of this tool" in unknown_argument.content[0].text
+    assert unknown_tool is None or unknown_tool.content[0].text.startswith("Unknown tool: 'xxx")
+    assert max(len(line) for line in log.splitlines()) < 2200
