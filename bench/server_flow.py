@@ -60,8 +60,9 @@ async def one_flow(url: str, mode: str) -> tuple[float, int]:
     return elapsed, rounds
 
 
-def start(command: list[str]) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+def start(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """The server of `command`, run from `cwd` (`-m mcp_server.cli` runs the code found there)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
     line = process.stdout.readline()
     if not line.startswith("listening on"):
         process.kill()

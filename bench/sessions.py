@@ -8,6 +8,11 @@ session, its SSE stream and a waiting tool task on the server; on 2026-07-28 the
 in an input_required result and the server holds nothing until the client retries.
 
     .venv/bin/python bench/sessions.py [--sessions 200] [--repeat 3]
+
+`--junk N` measures instead what N requests without a session id cost trip-server (malformed JSON, a
+GET, a DELETE, a wrong content type, a ping without a session, in turn): RSS growth per request.
+`--source DIR` runs trip-server from another checkout (e.g. `git archive main | tar -x -C DIR`) to
+compare before and after a change; the default is this one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 
@@ -67,9 +73,41 @@ async def hold(url: str, mode: str, count: int, process: subprocess.Popen) -> tu
     return held - before, opened
 
 
-async def measure_once(command: list[str], mode: str, count: int) -> tuple[int, float]:
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+JUNK = [
+    ("POST", MCP_HEADERS, b'{"jsonrpc": "2.0", "id": 1, "method": "initi'),
+    ("GET", {"Accept": "text/event-stream"}, b""),
+    ("DELETE", {}, b""),
+    ("POST", {**MCP_HEADERS, "Content-Type": "text/plain"}, b"{}"),
+    ("POST", MCP_HEADERS, b'{"jsonrpc": "2.0", "id": 2, "method": "ping"}'),
+]
+
+
+async def junk(url: str, count: int, process: subprocess.Popen) -> int:
+    """Server RSS growth (KiB) after `count` requests without a session id, every one answered 4xx."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        for method, headers, body in JUNK:  # warm-up: every rejection path loaded before the first reading
+            await http.request(method, url, headers=headers, content=body)
+        before = rss_kib(process)
+        for index in range(count):
+            method, headers, body = JUNK[index % len(JUNK)]
+            response = await http.request(method, url, headers=headers, content=body)
+            assert 400 <= response.status_code < 500, response
+    return rss_kib(process) - before
+
+
+async def measure_junk(command: list[str], cwd: Path, count: int) -> int:
+    process, url = start(command, cwd)
+    try:
+        return await junk(url, count, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def measure_once(command: list[str], mode: str, count: int, cwd: Path = ROOT) -> tuple[int, float]:
     """A fresh server each time: Python keeps freed memory, so a second hold would reuse the first's."""
-    process, url = start(command)
+    process, url = start(command, cwd)
     try:
         await one_flow(url, mode)  # warm-up: every code path loaded before the first reading
         return await hold(url, mode, count, process)
@@ -82,8 +120,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--junk", type=int, default=0, help="measure N junk requests instead of held sessions")
+    parser.add_argument("--source", type=Path, default=ROOT, help="checkout whose trip-server runs (default: this one)")
     args = parser.parse_args()
     db = Path(tempfile.mkdtemp()) / "bench.db"
+    if args.junk:
+        ours = [sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)]
+        growth = statistics.median(asyncio.run(measure_junk(ours, args.source, args.junk)) for _ in range(args.repeat))
+        print(f"trip-server from {args.source}: {args.junk} junk requests (median of {args.repeat} fresh servers)")
+        print(f"RSS growth {growth / 1024:.1f} MiB, {growth / args.junk:.2f} KiB per request")
+        return
     servers = {
         "trip-server": [sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)],
         "bare fastmcp": [sys.executable, str(ROOT / "bench" / "bare_server.py")],
@@ -94,7 +140,8 @@ def main() -> None:
         results: dict[str, list[tuple[int, float]]] = {name: [] for name in servers}
         for _ in range(args.repeat):  # alternate servers so machine noise hits both alike
             for name, command in servers.items():
-                results[name].append(asyncio.run(measure_once(command, mode, args.sessions)))
+                cwd = args.source if name == "trip-server" else ROOT
+                results[name].append(asyncio.run(measure_once(command, mode, args.sessions, cwd)))
         for name, runs in results.items():
             growth = statistics.median(g for g, _ in runs)
             opened = statistics.median(t for _, t in runs)
