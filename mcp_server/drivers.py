@@ -88,10 +88,10 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
             log_phase(ctx, state, "start", "modern" if modern else "legacy")
         while True:
             action = flow.next_action(state)
-            note_phase(state.get("flow_id"), _phase(action))  # for the line if the call is abandoned
             if isinstance(action, Finish):
                 log_phase(ctx, state, "finish", action.status)
                 return _tool_result(action, state)
+            note_phase(state.get("flow_id"), _phase(action))  # for the line if the call is abandoned
             if isinstance(action, Elicit):
                 if not _client_can(ctx, "elicitation"):
                     outcome: Outcome = Answer("unsupported")

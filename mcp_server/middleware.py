@@ -10,7 +10,7 @@ from fastmcp.exceptions import NotFoundError, ToolError, ValidationError
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from pydantic import ValidationError as PydanticValidationError
 
-from mcp_server.logs import FlowPosition, current_flow
+from mcp_server.logs import FlowPosition, current_flow, session_tag
 from mcp_server.sessions import ClientGone, SessionKeeper
 
 logger = logging.getLogger("trip_server")
@@ -39,12 +39,16 @@ class HoldSessions(Middleware):
         current_flow.set(position)
         try:
             async with self.keeper.holding(session_id, request):
-                return await call_next(context)
+                result = await call_next(context)
+            if session_id is not None and self.keeper.is_gone(session_id):
+                # The flow saw its question fail ("Connection closed") and ended; nobody gets the result.
+                _log_abandoned(context, position, session_tag(session_id), "the session ended")
+            return result
         except ClientGone as gone:
             _log_abandoned(context, position, str(gone), "the client went away")
             raise ToolError("The client disconnected; the call was abandoned.") from gone
         except anyio.get_cancelled_exc_class():
-            _log_abandoned(context, position, "-", "the session ended")
+            _log_abandoned(context, position, session_tag(session_id) if session_id else "-", "the session ended")
             raise
 
 

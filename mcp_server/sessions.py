@@ -81,6 +81,12 @@ class SessionKeeper:
             manager._server_instances.pop(session_id, None)
             manager._session_owners.pop(session_id, None)
 
+    def is_gone(self, session_id: str) -> bool:
+        """The session was ended (DELETE, idle timeout, shutdown) or never existed."""
+        manager = self._manager()
+        transport = manager._server_instances.get(session_id) if manager is not None else None
+        return transport is None or transport.is_terminated
+
     def expire_soon(self, session_id: str, seconds: float) -> None:
         """Shorten a new session's first deadline: one that never sends a second request (never
         finishes initializing) is gone in `seconds`; its next request restores the idle timeout."""

@@ -309,6 +309,31 @@ async def test_server_work_longer_than_the_idle_timeout_keeps_the_session(tmp_pa
     assert idle_timeout_line(session_id) not in server.log_text()
 
 
+async def test_a_session_ended_mid_question_logs_the_flow_as_abandoned(tmp_path):
+    server = start_logged_server(tmp_path, tmp_path / "trips.db")
+    asked = asyncio.Event()
+
+    async def never_answers(message, response_type, params, context):
+        asked.set()
+        await asyncio.Event().wait()
+
+    try:
+        async with client(server.url, never_answers, mode="legacy") as c:
+            session_id = c.transport.get_session_id()
+            call = asyncio.create_task(c.call_tool("plan_trip", {"trip_type": "solo", "nights": 1}))
+            await asyncio.wait_for(asked.wait(), 30)
+            headers = {**MCP_HEADERS, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+            async with httpx.AsyncClient(timeout=10) as http:
+                assert (await http.delete(server.url, headers=headers)).status_code == 200
+            await server.wait_for_log("abandoned", timeout=15)
+            call.cancel()
+        assert server.process.poll() is None and "Traceback" not in server.log_text()
+    finally:
+        server.stop()
+    (abandoned,) = [line for line in server.log_text().splitlines() if "abandoned" in line]
+    assert "tool=<plan_trip> phase=<ask:destination> | abandoned: the session ended" in abandoned
+
+
 async def test_a_locked_database_is_a_clear_error_and_booking_works_after_release(tmp_path):
     server = start_logged_server(tmp_path, tmp_path / "trips.db")
     try:
