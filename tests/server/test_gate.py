@@ -13,13 +13,8 @@ import pytest
 from mcp_server.logs import session_tag
 from tests.server.conftest import Human, client
 from tests.server.test_faults import MCP_HEADERS, LoggedServer, idle_config, idle_timeout_line, start_logged_server
+from tests.server.test_security import INITIALIZE
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
 PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 JUNK = [
     # (what, method, headers, body, status)

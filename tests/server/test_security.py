@@ -3,7 +3,8 @@
 import httpx
 import pytest
 
-from tests.server.conftest import start_server_process
+from tests.server.conftest import client, start_server_process
+from tests.server.test_faults import start_logged_server
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -82,9 +83,6 @@ def test_allowed_origins_come_from_config(tmp_path):
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_a_huge_argument_or_tool_name_is_not_reflected(tmp_path, mode):
-    from tests.server.conftest import client
-    from tests.server.test_faults import start_logged_server
-
     huge = "x" * 1_000_000
     server = start_logged_server(tmp_path, tmp_path / "trips.db")
     try:
