@@ -17,7 +17,7 @@ from mcp_server.errors import TripServerError
 from mcp_server.logs import install_redaction
 from mcp_server.server import build_server, http_app
 from mcp_server.settings import ServerSettings, load_settings
-from mcp_server.store import describe_db
+from mcp_server.store import describe_db, open_store
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,20 +102,22 @@ async def serve(settings: ServerSettings) -> None:
     Raises:
         TripServerError: the address cannot be bound.
     """
-    mcp = build_server(settings)
-    store = mcp.services.store
-    await store.open()  # fail at start, not at the first booking: unreachable, unwritable, too new
-    config = uvicorn.Config(
-        http_app(mcp, settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        limit_concurrency=connection_limit(settings, raise_fd_limit()),
-        # Open SSE streams would otherwise hold shutdown until every client goes away.
-        timeout_graceful_shutdown=2,
-    )
-    server = _AnnouncingServer(config, settings.path)
+    store = open_store(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600)
+    # Fail at start, not at the first booking: unreachable, unwritable, too new. Before the server
+    # is built, so that the requestState key file is made only beside a database that works.
+    await store.open()
     try:
+        mcp = build_server(settings, store)
+        config = uvicorn.Config(
+            http_app(mcp, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            limit_concurrency=connection_limit(settings, raise_fd_limit()),
+            # Open SSE streams would otherwise hold shutdown until every client goes away.
+            timeout_graceful_shutdown=2,
+        )
+        server = _AnnouncingServer(config, settings.path)
         await server.serve()
     except SystemExit as error:  # uvicorn exits when it cannot bind
         raise TripServerError(

@@ -88,15 +88,14 @@ def build_server(settings: ServerSettings, store: Store | None = None) -> FastMC
         ConfigError: auth is configured by OIDC discovery and the document cannot be used.
     """
     catalog = load_catalog(settings.catalog)
-    # Before the store opens: a key file that cannot be used leaves nothing open behind it.
-    keys = list(settings.request_state_keys) or [
-        load_or_create_key(settings.request_state_key_file or default_key_file(settings.db))
-    ]
     services = Services(
         settings=settings,
         catalog=catalog,
         store=store or open_store(settings.db, quote_ttl_s=settings.quote_ttl_hours * 3600),
     )
+    keys = list(settings.request_state_keys) or [
+        load_or_create_key(settings.request_state_key_file or default_key_file(settings.db))
+    ]
     security = RequestStateSecurity(keys=keys, ttl=settings.request_state_ttl_s, audience=SERVER_NAME)
     mcp = FastMCP(
         SERVER_NAME,

@@ -54,9 +54,9 @@ def test_the_key_file_is_made_once_and_reused(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_explicit_keys_win_and_no_file_is_made(tmp_path):
+async def test_explicit_keys_win_and_no_file_is_made(tmp_path):
     server = build_server(load_settings(overrides={"db": tmp_path / "trips.db", "request_state_keys": ["k" * 32]}))
-    server.services.store.close()
+    await server.services.store.close()
     assert not (tmp_path / "trips.db.state-key").exists()
 
 
