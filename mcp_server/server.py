@@ -6,8 +6,8 @@ import json
 import logging
 from importlib import metadata
 from dataclasses import dataclass, field
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import anyio
 from fastmcp import Context, FastMCP
@@ -15,7 +15,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
-from pydantic import Field, StrictFloat, StrictInt
+from pydantic import Field, StrictFloat, StrictInt, WithJsonSchema
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -152,14 +152,16 @@ def _limits(settings: ServerSettings) -> Limits:
 
 
 # Loose types on purpose: a wrong value from the model is explained and asked again by the flow,
-# not rejected by argument validation before the flow can help.
-Destination = Annotated[str | None, Field(description="Destination, e.g. Kyoto or 京都 (see list_destinations)")]
-TripType = Annotated[str | None, Field(description="solo, couple, family or friends")]
+# not rejected by argument validation before the flow can help. The schemas clients see say the
+# valid values instead (see _advertised).
+Destination = str | None
+TripType = str | None
 # Strict numbers: lax int would turn `true` into 1 night before the flow could refuse it; 2.5 now
 # reaches the flow too, which asks again instead of failing the call.
 Number = StrictInt | StrictFloat | str
-Nights = Annotated[Number | None, Field(description="Hotel nights, 1-7")]
-Travelers = Annotated[Number | None, Field(description="Number of travellers (solo 1, couple 2)")]
+Nights = Number | None
+Travelers = Number | None
+
 Language = Annotated[
     str | None,
     Field(
@@ -169,6 +171,52 @@ Language = Annotated[
         )
     ),
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _advertised(catalog: Catalog) -> Callable[[F], F]:
+    """Advertise the catalogue's valid values in the input schema of a tool's trip arguments.
+
+    Any model (Claude, or the local model's grammar) then sees the destinations with their Japanese
+    names, the trip types and the number ranges. Only the JSON schema changes: Python still accepts
+    the loose types above, so a bad value reaches the flow and gets its re-ask.
+    """
+    names = [name for d in catalog.destinations for name in (d.name, *[a for a in d.aliases if not a.isascii()][:1])]
+    types = ", ".join(
+        name if kind.travelers is None else f"{name} ({kind.travelers} traveller{'s' if kind.travelers > 1 else ''})"
+        for name, kind in catalog.trip_types.items()
+    )
+    nights, travelers = catalog.nights, catalog.travelers
+    schemas = {
+        "destination": {
+            "type": "string",
+            "enum": names,
+            "description": "Where the user wants to go, in English or Japanese as they wrote it.",
+        },
+        "trip_type": {"type": "string", "enum": list(catalog.trip_types), "description": f"One of: {types}."},
+        "nights": {
+            "type": "integer",
+            "minimum": nights.minimum,
+            "maximum": nights.maximum,
+            "description": f"Hotel nights, {nights.minimum}-{nights.maximum}.",
+        },
+        "travelers": {
+            "type": "integer",
+            "minimum": travelers.minimum,
+            "maximum": travelers.maximum,
+            "description": f"Number of travellers, {travelers.minimum}-{travelers.maximum}.",
+        },
+    }
+
+    def advertise(fn: F) -> F:
+        hints = get_type_hints(fn, include_extras=True)
+        for name, schema in schemas.items():
+            if name in hints:
+                fn.__annotations__[name] = Annotated[hints[name], WithJsonSchema(schema)]
+        return fn
+
+    return advertise
 
 
 def _register_tools(mcp: FastMCP, services: Services) -> None:
@@ -196,6 +244,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         raise TypeError(f"no effect for {action!r}")
 
     @mcp.tool(output_schema=schemas.PLAN_RESULT, annotations={"title": "Plan and book a trip"})
+    @_advertised(catalog)
     async def plan_trip(
         ctx: Context,
         destination: Destination = None,
@@ -235,6 +284,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         output_schema=schemas.PRICE,
         annotations={"title": "Price a trip", "readOnlyHint": True, "idempotentHint": True},
     )
+    @_advertised(catalog)
     def get_quote(destination: str, trip_type: str, nights: Number, travelers: Number) -> ToolResult:
         """Price a trip without booking or asking anything (for price questions)."""
         try:

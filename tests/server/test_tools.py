@@ -35,6 +35,31 @@ async def test_tools_declare_output_schemas(server):
     assert tools["plan_trip"].input_schema.get("required", []) == []
 
 
+async def test_trip_arguments_advertise_the_catalogues_valid_values(server):
+    async with client(server) as c:
+        tools = {tool.name: tool for tool in await c.list_tools()}
+    for name in ("plan_trip", "get_quote"):
+        properties = tools[name].input_schema["properties"]
+        assert properties["destination"]["enum"] == ["Kyoto", "京都", "Okinawa", "沖縄", "Hokkaido", "北海道", "Fukuoka", "福岡"]
+        assert properties["trip_type"]["enum"] == ["solo", "couple", "family", "friends"]
+        assert "solo (1 traveller)" in properties["trip_type"]["description"]
+        assert (properties["nights"]["type"], properties["nights"]["minimum"], properties["nights"]["maximum"]) == ("integer", 1, 7)
+        assert (properties["travelers"]["minimum"], properties["travelers"]["maximum"]) == (1, 8)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_values_outside_the_advertised_schema_reach_the_flow_and_are_asked_again(server, mode):
+    human = Human([{"destination": "Kyoto"}, {"trip_type": "solo"}, {"nights": 2}, {"decision": "Book"}])
+    arguments = {"destination": "Sapporo", "trip_type": "weekend", "nights": 9, "travelers": "1"}
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("plan_trip", arguments)
+    assert human.asked == ["destination", "trip_type", "nights", "decision"]
+    assert human.questions[0][0].startswith("Sapporo is not in the catalogue")
+    assert "'weekend' is not" in human.questions[1][0]
+    assert human.questions[2][0].startswith("Nights must be from 1 to 7; 9 is out of range.")
+    assert result.structured_content["status"] == "booked"
+
+
 async def test_get_quote_answers_price_questions_without_asking(server, store):
     human = Human([])
     async with client(server, human) as c:
