@@ -175,6 +175,17 @@ Language = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Words people use for each trip type, shown beside it so a model (and the local model's grounding)
+# can match a Japanese request to the value.
+_TRIP_TYPE_WORDS = {"solo": "一人, ひとり", "couple": "カップル, 夫婦", "family": "家族, 子供", "friends": "友達, 友人"}
+
+
+def _trip_type_title(name: str, kind: Any) -> str:
+    parts = [] if kind.travelers is None else [f"{kind.travelers} traveller{'s' * (kind.travelers > 1)}"]
+    parts += [word for word in _TRIP_TYPE_WORDS.get(name, "").split(", ") if word]
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
 def _advertised(catalog: Catalog) -> Callable[[F], F]:
     """Advertise the catalogue's valid values in the input schema of a tool's trip arguments.
 
@@ -183,10 +194,6 @@ def _advertised(catalog: Catalog) -> Callable[[F], F]:
     the loose types above, so a bad value reaches the flow and gets its re-ask.
     """
     names = [name for d in catalog.destinations for name in (d.name, *[a for a in d.aliases if not a.isascii()][:1])]
-    types = ", ".join(
-        name if kind.travelers is None else f"{name} ({kind.travelers} traveller{'s' if kind.travelers > 1 else ''})"
-        for name, kind in catalog.trip_types.items()
-    )
     nights, travelers = catalog.nights, catalog.travelers
     schemas = {
         "destination": {
@@ -194,18 +201,21 @@ def _advertised(catalog: Catalog) -> Callable[[F], F]:
             "enum": names,
             "description": "Where the user wants to go, in English or Japanese as they wrote it.",
         },
-        "trip_type": {"type": "string", "enum": list(catalog.trip_types), "description": f"One of: {types}."},
+        "trip_type": {
+            "type": "string",
+            "oneOf": [{"const": name, "title": _trip_type_title(name, kind)} for name, kind in catalog.trip_types.items()],
+        },
         "nights": {
             "type": "integer",
             "minimum": nights.minimum,
             "maximum": nights.maximum,
-            "description": f"Hotel nights, {nights.minimum}-{nights.maximum}.",
+            "description": f"Hotel nights (泊), {nights.minimum}-{nights.maximum}.",
         },
         "travelers": {
             "type": "integer",
             "minimum": travelers.minimum,
             "maximum": travelers.maximum,
-            "description": f"Number of travellers, {travelers.minimum}-{travelers.maximum}.",
+            "description": f"Number of travellers (people, 人, 名), {travelers.minimum}-{travelers.maximum}.",
         },
     }
 

