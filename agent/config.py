@@ -33,7 +33,7 @@ class ModelSettings:
     """One model to create.
 
     model_id is the provider's model id; for `playback` the file to replay; `local` ignores it and
-    runs `gguf` (empty: the bundled SmolLM2); `auto` uses model_id for Bedrock, else `gguf`.
+    runs `gguf` (empty: the default Qwen2.5-Coder-1.5B); `auto` uses model_id for Bedrock, else `gguf`.
     """
 
     provider: str

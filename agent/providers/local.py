@@ -48,7 +48,6 @@ from agent.providers.local_prompt import (
     ground,
     template_tools,
     usable_tool_names,
-    user_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -380,7 +379,7 @@ class LocalModel(Model):
         callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
         calls = bool(callable_specs) and (must_call or _starts_call(loaded, prompt))
         if calls:
-            self._tool_call(loaded, prompt, template_tools(callable_specs), user_text(messages), emit, usage)
+            self._tool_call(loaded, prompt, template_tools(callable_specs), messages, emit, usage)
             stop_reason = "tool_use"
         else:
             stop_reason = self._text(loaded, prompt, emit, stopped, usage)
@@ -402,7 +401,7 @@ class LocalModel(Model):
         loaded: _Loaded,
         prompt: list[int],
         tools: list[dict[str, Any]],
-        said: str,
+        messages: Messages,
         emit: Callable[[StreamEvent | None], None],
         usage: dict[str, int],
     ) -> None:
@@ -423,7 +422,7 @@ class LocalModel(Model):
             logger.debug("text=<%s> | tool call cut off, calling without arguments", text)
             name, arguments = tools[0]["function"]["name"], {}
         tool = next((tool for tool in tools if tool["function"]["name"] == name), tools[0])
-        arguments, dropped = ground(arguments, said, tool["function"]["parameters"])
+        arguments, dropped = ground(arguments, messages, tool["function"]["parameters"])
         if dropped:
             logger.debug("tool=<%s>, dropped=<%s> | arguments the user never gave", name, dropped)
         tool_use_id = f"local-{time.monotonic_ns()}"

@@ -72,19 +72,22 @@ def chat_messages(messages: Messages, system_prompt: str | None) -> list[dict[st
 
 
 def user_text(messages: Messages) -> str:
-    """Everything the user typed in the conversation (not tool results), for grounding."""
+    """Everything the user typed in the conversation (not tool results), for grounding numbers."""
     return "\n".join(
         block["text"] for message in messages if message["role"] == "user" for block in message["content"] if "text" in block
     )
 
 
-def latest_user_text(messages: Messages) -> str:
-    for message in reversed(messages):
-        if message["role"] == "user":
-            texts = [block["text"] for block in message["content"] if "text" in block]
-            if texts:
-                return "\n".join(texts)
-    return ""
+def conversation_text(messages: Messages) -> str:
+    """What the user typed and what tools returned (a reservation id, say), for grounding strings."""
+    results = [
+        _result_text(block["toolResult"])
+        for message in messages
+        if message["role"] == "user"
+        for block in message["content"]
+        if "toolResult" in block
+    ]
+    return "\n".join([user_text(messages), *results])
 
 
 def after_tool_result(messages: Messages) -> bool:
@@ -139,12 +142,13 @@ def needs_identifier(spec: ToolSpec) -> bool:
 
 
 def usable_tool_names(tool_specs: list[ToolSpec], messages: Messages) -> list[str]:
-    """The tools this turn can call: those needing an identifier only when the latest user message has one.
+    """The tools this turn can call: those needing an identifier only when the conversation has one
+    (typed by the user or returned by a tool).
 
     The model otherwise answers "show my booking" with an invented id; without one, the tool to call is
     list_bookings, or a question in words.
     """
-    has_identifier = IDENTIFIER.search(latest_user_text(messages)) is not None
+    has_identifier = IDENTIFIER.search(conversation_text(messages)) is not None
     return [spec["name"] for spec in tool_specs if has_identifier or not needs_identifier(spec)]
 
 
@@ -263,21 +267,22 @@ def _mentions_string(text: str, schema: dict[str, Any], value: str) -> bool:
     return any(_normal(term.strip()) in normal for term in _terms(schema, value) if term.strip())
 
 
-def ground(arguments: dict[str, Any], text: str, schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a call's arguments into those the user's `text` supports and those it does not.
+def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a call's arguments into those the conversation supports and those it does not.
 
-    Numbers must be said as a count that can be about that parameter (mentions_number), strings
-    written (or, for titled choices, a word of their title); booleans, lists and objects are kept
-    (the server validates them).
+    Numbers must be said by the user as a count that can be about that parameter (mentions_number);
+    strings must be written by the user or returned by a tool (or, for titled choices, a word of
+    their title must be); booleans, lists and objects are kept (the server validates them).
 
     Args:
         arguments: The call's arguments.
-        text: What the user typed in the conversation.
+        messages: The conversation.
         schema: The tool's input schema (parameter descriptions and titled choices).
 
     Returns:
         (kept, dropped).
     """
+    said, written = user_text(messages), conversation_text(messages)
     properties = schema.get("properties", {})
     kept: dict[str, Any] = {}
     dropped: dict[str, Any] = {}
@@ -286,8 +291,8 @@ def ground(arguments: dict[str, Any], text: str, schema: dict[str, Any]) -> tupl
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             supported = True
         elif isinstance(value, str):
-            supported = _mentions_string(text, prop, value)
+            supported = _mentions_string(written, prop, value)
         else:
-            supported = mentions_number(text, value, f"{name} {prop.get('description', '')}")
+            supported = mentions_number(said, value, f"{name} {prop.get('description', '')}")
         (kept if supported else dropped)[name] = value
     return kept, dropped

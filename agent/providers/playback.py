@@ -16,11 +16,15 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
 from agent.errors import ConfigError, PlaybackExhausted
+from agent.providers.local_prompt import IDENTIFIER
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
+# In a scripted tool input, this string stands for the last id a tool returned (e.g. a reservation),
+# which a script cannot know in advance.
+LAST_ID = "$LAST_ID"
 _FORMAT_HINT = (
     'expected {"turns": [{"text": TEXT} | {"tool_use": {"name": NAME, "input": {...}}}, ...], '
     '"sampling": [TEXT, ...]}'
@@ -128,8 +132,9 @@ class PlaybackModel(Model):
         else:
             tool_use = turn["tool_use"]
             tool_use_id = f"playback-{self._played}"
+            arguments = _with_last_id(tool_use.get("input", {}), messages)
             yield {"contentBlockStart": {"start": {"toolUse": {"name": tool_use["name"], "toolUseId": tool_use_id}}}}
-            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(tool_use.get("input", {}))}}}}
+            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(arguments)}}}}
             stop_reason = "tool_use"
         yield {"contentBlockStop": {}}
         yield {"messageStop": {"stopReason": stop_reason}}
@@ -167,3 +172,20 @@ def _check_turn(turn: Any, index: int, source: str) -> dict[str, Any]:
     if not isinstance(tool_use.get("input", {}), dict):
         raise ConfigError(f"{where}: 'tool_use.input' must be an object", hint=_FORMAT_HINT)
     return turn
+
+
+def _with_last_id(arguments: dict[str, Any], messages: Messages) -> dict[str, Any]:
+    """The arguments with each LAST_ID value replaced by the last identifier in the tool results so far."""
+    if LAST_ID not in arguments.values():
+        return arguments
+    texts = [
+        item["text"]
+        for message in messages
+        for block in message["content"]
+        if "toolResult" in block
+        for item in block["toolResult"]["content"]
+        if "text" in item
+    ]
+    found = [match.group() for text in texts for match in IDENTIFIER.finditer(text)]
+    last = found[-1] if found else LAST_ID
+    return {name: last if value == LAST_ID else value for name, value in arguments.items()}

@@ -25,7 +25,10 @@ STEP_SCHEMA = {
 
 def test_every_starter_scenario_loads_with_an_existing_playback_file():
     scenarios = [load_scenario(path) for path in sorted(SCENARIOS.glob("*.toml"))]
-    assert {s.name for s in scenarios} == {"happy-path", "knows-everything", "changes-mind", "declines", "invalid-answers", "price-only"}
+    assert {s.name for s in scenarios} == {
+        "happy-path", "knows-everything", "changes-mind", "declines", "invalid-answers", "price-only",
+        "ja-plan-and-book", "ja-price-only", "ja-cancel-by-id",
+    }  # fmt: skip
     assert all(s.playback is not None and s.playback.is_file() for s in scenarios)
 
 
