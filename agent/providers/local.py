@@ -230,15 +230,41 @@ def _starts_call(loaded: _Loaded, tokens: list[int]) -> bool:
     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
     top = np.argpartition(-logits, _DECISION_TOKENS)[:_DECISION_TOKENS]
     probabilities = np.exp(logits[top] - logits[top].max())
-    call = words = 0.0
-    for token, probability in zip(top, probabilities):
-        opening = llama.detokenize([int(token)], special=True).decode(errors="replace").lstrip()
-        if int(token) == loaded.call_token or opening[:1] in ("{", "<", "`"):
-            call += float(probability)
-        else:
-            words += float(probability)
+    openers = set(_call_openers(loaded, top))
+    call = sum(float(p) for token, p in zip(top, probabilities) if int(token) in openers)
+    words = float(probabilities.sum()) - call
     logger.debug("call=<%.3f>, words=<%.3f> | local model: call or words", call, words)
     return call > words
+
+
+def _call_openers(loaded: _Loaded, tokens: Any) -> list[int]:
+    """Those of `tokens` that open a tool call: `<tool_call>`, or text starting with `{`, `<` or a backtick."""
+    llama = loaded.llama
+    return [
+        int(token)
+        for token in tokens
+        if int(token) == loaded.call_token
+        or llama.detokenize([int(token)], special=True).decode(errors="replace").lstrip()[:1] in ("{", "<", "`")
+    ]
+
+
+def _words_first(loaded: _Loaded) -> Any:
+    """A logits processor that bans `<tool_call>`, and call openings as a reply's first token: after a tool
+    result the model otherwise writes another call as text."""
+    import numpy as np
+    from llama_cpp import LogitsProcessorList
+
+    first = [True]
+
+    def ban(input_ids: Any, scores: Any) -> Any:
+        scores[loaded.call_token] = -np.inf
+        if first[0]:
+            first[0] = False
+            top = np.argpartition(-scores, _DECISION_TOKENS)[:_DECISION_TOKENS]
+            scores[_call_openers(loaded, top)] = -np.inf
+        return scores
+
+    return LogitsProcessorList([ban])
 
 
 class LocalModel(Model):
@@ -447,7 +473,8 @@ class LocalModel(Model):
             max_tokens=self.config["max_tokens"],
             temperature=self.config["temperature"],
             stop=list(self.config["stop_sequences"]),
-            logit_bias={loaded.call_token: float("-inf")},
+            # Not logit_bias too: llama-cpp-python 0.3.36 drops both when given both (list.extend returns None).
+            logits_processor=_words_first(loaded),
             stream=True,
         )
         for chunk in chunks:

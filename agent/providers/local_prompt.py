@@ -4,8 +4,8 @@
   tool_calls, tool), rendered by the GGUF's own chat template (Qwen's renders the tools and the
   `<tool_call>` format itself).
 - `call_schema`: one JSON schema for "a call to one of these tools", from the tools' own input
-  schemas, for a llama.cpp grammar: a call always parses and every enum value is a valid one. All
-  arguments are optional in it, so the model can leave out what the user did not say.
+  schemas, for a llama.cpp grammar: a call always parses and every enum value is a valid one.
+  Optional arguments stay optional, so the model can leave out what the user did not say.
 - `ground`: drops argument values the user's messages do not support (a number never mentioned, a
   name never written), so the server asks the human instead of acting on a guess.
 """
@@ -168,7 +168,7 @@ def _grammar_value(schema: Any) -> Any:
 
 
 def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """`{"name": <one of the tools>, "arguments": {...}}` for template_tools entries; every argument optional."""
+    """`{"name": <one of the tools>, "arguments": {...}}` for template_tools entries."""
     calls = []
     for tool in tools:
         function = tool["function"]
@@ -176,6 +176,7 @@ def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
         arguments = {
             "type": "object",
             "properties": {name: _grammar_value(prop) for name, prop in parameters.get("properties", {}).items()},
+            "required": parameters.get("required", []),
             "additionalProperties": False,
         }
         calls.append(

