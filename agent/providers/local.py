@@ -11,8 +11,9 @@ The prompt is the model's own chat template with the tools (Qwen's writes calls 
 - words, streamed, with `<tool_call>` banned (always after a tool result: one call per user turn,
   so a small model cannot loop on a tool).
 
-The constant prefix (system prompt and tools) is evaluated once per model: its KV cache is kept
-as a snapshot, restored when a sampling request (another prefix) has replaced it.
+The constant prefix (system prompt and tools) is evaluated once: its KV cache is kept as a
+snapshot, restored when a sampling request (another prefix) has replaced it, and saved in the
+user cache (`kv/`) so the next session's first turn skips that prefill too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import ctypes
+import hashlib
 import importlib.util
 import json
 import logging
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from platformdirs import user_cache_dir
 from pydantic import BaseModel
 from strands.models.model import Model
 from strands.types.content import Messages
@@ -97,6 +100,7 @@ class _Loaded:
     template, and KV-cache snapshots of prompt prefixes (token tuple -> llama.cpp sequence state)."""
 
     llama: Any
+    path: Path
     lock: threading.Lock
     formatter: Any
     call_token: int
@@ -158,7 +162,7 @@ class _ModelCache:
                     hint = "point [model] gguf at a GGUF file"
                     raise ModelError(f"llama.cpp cannot load {path}", hint=hint) from error
                 call_token = llama.tokenize(_CALL_OPEN.encode(), add_bos=False, special=True)[0]
-                self._loaded[path] = _Loaded(llama, threading.Lock(), _formatter(llama, path), call_token)
+                self._loaded[path] = _Loaded(llama, path, threading.Lock(), _formatter(llama, path), call_token)
                 logger.debug("path=<%s>, seconds=<%.2f> | loaded local model", path, time.monotonic() - started)
             return self._loaded[path]
 
@@ -193,8 +197,9 @@ def _restore_prefix(loaded: _Loaded, prefix: list[int]) -> None:
     if not prefix or _cached_length(llama, prefix) == len(prefix):
         return
     ctx = llama.ctx
-    state = loaded.snapshots.get(key)
+    state = loaded.snapshots.get(key) or _read_snapshot(loaded, prefix)
     if state is not None:
+        loaded.snapshots[key] = state
         loaded.snapshots.move_to_end(key)
         llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
         buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
@@ -211,6 +216,36 @@ def _restore_prefix(loaded: _Loaded, prefix: list[int]) -> None:
     loaded.snapshots[key] = bytes(buffer)[:written]
     while len(loaded.snapshots) > _SNAPSHOTS:
         loaded.snapshots.popitem(last=False)
+    _write_snapshot(loaded, prefix, loaded.snapshots[key])
+
+
+def _snapshot_file(loaded: _Loaded, prefix: list[int]) -> Path:
+    """Where a prefix's KV state is kept across runs: keyed by the model file, the context size and the tokens."""
+    info = loaded.path.stat()
+    key = hashlib.sha256(json.dumps([str(loaded.path), info.st_size, info.st_mtime_ns, CONTEXT_TOKENS, prefix]).encode())
+    return Path(user_cache_dir("trip-agent")) / "kv" / f"{key.hexdigest()[:32]}.state"
+
+
+def _read_snapshot(loaded: _Loaded, prefix: list[int]) -> bytes | None:
+    """A prefix state saved by an earlier run (so a new session's first turn skips that prefill), or None."""
+    try:
+        return _snapshot_file(loaded, prefix).read_bytes()
+    except OSError:
+        return None
+
+
+def _write_snapshot(loaded: _Loaded, prefix: list[int], state: bytes) -> None:
+    """Save a prefix state for later runs, keeping the newest few (each is tens of MB)."""
+    target = _snapshot_file(loaded, prefix)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(state)
+        os.replace(partial, target)  # a concurrent run never reads half a state
+        for old in sorted(target.parent.glob("*.state"), key=lambda f: f.stat().st_mtime)[:-_SNAPSHOTS]:
+            old.unlink(missing_ok=True)
+    except OSError as error:
+        logger.debug("error=<%s> | prefix state not saved", error)
 
 
 def _starts_call(loaded: _Loaded, tokens: list[int]) -> bool:
