@@ -8,8 +8,8 @@ The prompt is the model's own chat template with the tools (Qwen's writes calls 
   under a llama.cpp grammar built from the tools' JSON schemas (local_prompt.call_schema), so it
   always parses and every enum value is valid, and its arguments are grounded (local_prompt.ground):
   a value the user never said is left out, and the server asks for it;
-- words, streamed, with `<tool_call>` banned (always after a tool result: one call per user turn,
-  so a small model cannot loop on a tool).
+- words, streamed, with `<tool_call>` banned (always after a tool result, prompted without the
+  tools: one call per user turn, so a small model cannot loop on a tool).
 
 The constant prefix (system prompt and tools) is evaluated once: its KV cache is kept as a
 snapshot, restored when a sampling request (another prefix) has replaced it, and saved in the
@@ -427,8 +427,12 @@ class LocalModel(Model):
         started = time.monotonic()
         llama = loaded.llama
         emit({"messageStart": {"role": "assistant"}})
-        # Every tool stays listed in every prompt, so the prefix (and its KV cache) never changes.
-        tools = template_tools(tool_specs) or None
+        callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
+        # Every tool is listed in every prompt that may call one, so that prefix (and its KV cache) stays
+        # the same. The words after a tool result are prompted without tools: with them listed, the 1.5B
+        # model answers "¥136,000" with how to call book_quote instead of the price.
+        words_after_result = not callable_specs and after_tool_result(messages)
+        tools = None if words_after_result else template_tools(tool_specs) or None
         chat = chat_messages(messages, system_prompt)
         prompt = _tokens(llama, loaded.formatter(messages=chat, tools=tools).prompt)
         system = [entry for entry in chat[:1] if entry["role"] == "system"]
@@ -437,7 +441,6 @@ class LocalModel(Model):
             head = _tokens(llama, loaded.formatter(messages=[*system, {"role": "user", "content": ""}], tools=tools).prompt)
             _restore_prefix(loaded, prompt[: _common_length(prompt, head)])
         usage = {"inputTokens": len(prompt), "outputTokens": 0}
-        callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
         calls = bool(callable_specs) and (must_call or _starts_call(loaded, prompt))
         if calls:
             self._tool_call(loaded, prompt, template_tools(callable_specs), messages, emit, usage)
