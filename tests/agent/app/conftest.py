@@ -50,23 +50,31 @@ class Screen:
         # Whitespace is dropped: the renderer moves the cursor instead of writing some spaces.
         return re.sub(r"\s+", "", _ANSI.sub("", "".join(self._parts)))
 
-    async def wait_for(self, needle: str) -> None:
-        """Wait until `needle` (whitespace ignored) appears after what earlier waits matched."""
-        needle = re.sub(r"\s+", "", needle)
+    async def wait_for(self, *needles: str) -> str:
+        """Wait until one of `needles` (whitespace ignored) appears after what earlier waits matched.
 
-        async def found() -> None:
+        Returns:
+            The needle that appeared first.
+        """
+        plain_needles = {re.sub(r"\s+", "", needle): needle for needle in needles}
+
+        async def found() -> str:
             while True:
-                index = self.plain().find(needle, self._seen)
-                if index >= 0:
-                    self._seen = index + len(needle)
-                    return
+                text = self.plain()
+                hits = [(text.find(plain, self._seen), plain) for plain in plain_needles]
+                hits = [(index, plain) for index, plain in hits if index >= 0]
+                if hits:
+                    index, plain = min(hits)
+                    self._seen = index + len(plain)
+                    return plain_needles[plain]
                 self._changed.clear()
                 await self._changed.wait()
 
         try:
-            await asyncio.wait_for(found(), WAIT_S)
+            return await asyncio.wait_for(found(), WAIT_S)
         except TimeoutError:
-            raise AssertionError(f"{needle!r} never appeared; screen ends with: {self.plain()[-600:]!r}") from None
+            shown = " or ".join(repr(plain) for plain in plain_needles)
+            raise AssertionError(f"{shown} never appeared; screen ends with: {self.plain()[-600:]!r}") from None
 
     def lines(self) -> list[str]:
         """What was written, as lines, escapes dropped and spacing kept (for layout checks)."""

@@ -270,7 +270,9 @@ async def test_local_commands_answer_while_the_server_is_still_connecting(pipe, 
         port = silent.getsockname()[1]
         screen.answer_cursor_requests(pipe)
         repl = start_on(pipe, screen, script, f"http://127.0.0.1:{port}/mcp")
-        await screen.wait_for("loading the agent…")  # the toolbar says what is loading
+        # The toolbar says what is loading. Which step its first drawing catches depends on how
+        # fast the earlier ones pass (agent.app may already be imported); the connect then hangs.
+        await screen.wait_for("loading the agent…", f"loading model playback:{script}…", f"connecting to 127.0.0.1:{port}…")
         pipe.send_text("/help\r")
         await screen.wait_for("/save FILE save the session as a transcript")
         connection, _ = await asyncio.to_thread(silent.accept)  # the agent is connecting now, and hangs
