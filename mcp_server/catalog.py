@@ -105,12 +105,12 @@ class Catalog:
 
     def lookup(self, text: str) -> Match | None:
         """What a user meant by `text` (name, alias or a place inside; any case or width), or None."""
-        key = _normalize(text)
+        key = normalize_name(text)
         for destination in self.destinations:
-            if key in {_normalize(destination.name), *(_normalize(alias) for alias in destination.aliases)}:
+            if key in {normalize_name(destination.name), *(normalize_name(alias) for alias in destination.aliases)}:
                 return Match(destination)
         for destination in self.destinations:
-            place = next((p for p in destination.places if _normalize(p) == key), None)
+            place = next((p for p in destination.places if normalize_name(p) == key), None)
             if place is not None:
                 return Match(destination, place)
         return None
@@ -121,10 +121,10 @@ class Catalog:
         return match.destination if match else None
 
     def trip_type(self, text: str) -> TripType | None:
-        key = _normalize(text)
+        key = normalize_name(text)
         for trip_type in self.trip_types.values():
             titles = {trip_type.title, *trip_type.titles.values()}
-            if key in {trip_type.name, *(_normalize(title) for title in titles)}:
+            if key in {trip_type.name, *(normalize_name(title) for title in titles)}:
                 return trip_type
         return None
 
@@ -133,7 +133,7 @@ class Catalog:
         return [destination.name for destination in self.destinations]
 
 
-def _normalize(text: str) -> str:
+def normalize_name(text: str) -> str:
     # NFKC folds full-width letters ("ＫＹＯＴＯ") and half-width kana into their usual forms.
     return unicodedata.normalize("NFKC", text).strip().casefold()
 

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from mcp_server.catalog import normalize_name
+
 LINES = 3
 MAX_LINE_CHARS = 200
 # Unicode categories never shown: controls, format characters (bidi controls, zero-width and tag
@@ -136,5 +138,5 @@ def _is_echo(line: str, prompt: str) -> bool:
 
 
 def place_keys(names: list[str] | tuple[str, ...]) -> frozenset[str]:
-    """Place names as `review` compares them (NFKC, case-folded)."""
-    return frozenset(unicodedata.normalize("NFKC", name).casefold().strip() for name in names if name.strip())
+    """Place names as `review` compares them: folded as the catalogue folds names."""
+    return frozenset(normalize_name(name) for name in names if name.strip())
