@@ -1,36 +1,44 @@
 """Scenario files (TOML or JSON): what the user says, how questions are answered, what must happen.
 
-The format is documented at the top of configs/scenarios/happy-path.toml.
+The format is documented at the top of configs/scenarios/happy-path.toml; ScenarioFile is its
+strict model, and a file that breaks it gets one sentence naming the first problem.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from agent.errors import ConfigError
 
-POLICIES = ("accept-defaults", "decline-all", "cancel-all", "cancel-first")
-STYLES = ("steps", "form")
-_KEYS = {"name", "description", "turns", "answers", "policy", "check_answers", "playback", "sampling", "elicitation_style", "expect"}
+Policy = Literal["accept-defaults", "decline-all", "cancel-all", "cancel-first"]
+Style = Literal["steps", "form"]
+POLICIES: tuple[str, ...] = get_args(Policy)
+STYLES: tuple[str, ...] = get_args(Style)
 _HINT = "see the format described at the top of configs/scenarios/happy-path.toml"
 
+Count = Annotated[StrictInt, Field(ge=0)]
 
-@dataclass(frozen=True)
-class Expectations:
+
+class Expectations(BaseModel):
     """What a run must show; None means "not checked". `completed` is checked unless set to false."""
 
-    completed: bool = True
-    booking_exists: bool | None = None
-    max_questions: int | None = None
-    min_questions: int | None = None
-    no_sampling: bool | None = None
-    final_text_contains: str | None = None
-    status: str | None = None
-    tools: tuple[str, ...] | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    completed: StrictBool = True
+    booking_exists: StrictBool | None = None
+    max_questions: Count | None = None
+    min_questions: Count | None = None
+    no_sampling: StrictBool | None = None
+    final_text_contains: StrictStr | None = None
+    status: StrictStr | None = None
+    tools: tuple[StrictStr, ...] | None = None
 
     def failures(self, stats: dict[str, Any]) -> list[str]:
         """One line per expectation the run's summary numbers do not meet."""
@@ -52,6 +60,29 @@ class Expectations:
         if self.tools is not None and tuple(stats["tool_calls"]) != self.tools:
             failed.append(f"tools: expected {list(self.tools)}, called {stats['tool_calls']}")
         return failed
+
+
+class ScenarioFile(BaseModel):
+    """One scenario file as written (see the format at the top of configs/scenarios/happy-path.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: StrictStr | None = None  # None: the file name without extension
+    description: StrictStr = ""
+    turns: Annotated[tuple[StrictStr, ...], Field(min_length=1)]
+    answers: list[Any] | None = None  # items in the --answers format, checked by the scenario's human
+    policy: Policy | None = None
+    check_answers: StrictBool = True
+    playback: StrictStr | None = None  # relative to the scenario file's folder
+    sampling: Literal["auto", "deny"] = "auto"
+    elicitation_style: Style | None = None  # None: the server's default (steps)
+    expect: Expectations = Expectations()
+
+    @model_validator(mode="after")
+    def _one_human(self) -> ScenarioFile:
+        if (self.answers is None) == (self.policy is None):
+            raise PydanticCustomError("one_human", "give exactly one of 'answers' (a list) or 'policy'")
+        return self
 
 
 @dataclass(frozen=True)
@@ -83,77 +114,63 @@ def load_scenario(path: Path) -> Scenario:
         document = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"scenario {path} cannot be parsed: {error}", hint=_HINT) from error
-    return _scenario(document, path)
-
-
-def _scenario(document: Any, path: Path) -> Scenario:
-    def bad(problem: str) -> ConfigError:
-        return ConfigError(f"scenario {path}: {problem}", hint=_HINT)
-
-    if not isinstance(document, dict):
-        raise bad("the document must be a table/object")
-    unknown = set(document) - _KEYS
-    if unknown:
-        raise bad(f"unknown key(s) {', '.join(sorted(unknown))}")
-    turns = document.get("turns")
-    if not isinstance(turns, list) or not turns or not all(isinstance(turn, str) for turn in turns):
-        raise bad("'turns' must be a non-empty list of strings")
-    answers, policy = document.get("answers"), document.get("policy")
-    if (answers is None) == (policy is None):
-        raise bad("give exactly one of 'answers' (a list) or 'policy'")
-    if answers is not None and not isinstance(answers, list):
-        raise bad("'answers' must be a list")
-    if policy is not None and policy not in POLICIES:
-        raise bad(f"'policy' must be one of {', '.join(POLICIES)}")
-    style = document.get("elicitation_style")
-    if style is not None and style not in STYLES:
-        raise bad(f"'elicitation_style' must be one of {', '.join(STYLES)}")
-    if document.get("sampling", "auto") not in ("auto", "deny"):
-        raise bad("'sampling' must be auto or deny (nobody is there to review)")
-    playback = document.get("playback")
+    try:
+        written = ScenarioFile.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(f"scenario {path}: {_problem(error.errors())}", hint=_HINT) from error
     return Scenario(
-        name=str(document.get("name") or path.stem),
-        description=str(document.get("description", "")),
-        turns=tuple(turns),
+        name=written.name or path.stem,
+        description=written.description,
+        turns=written.turns,
         source=path,
-        answers=answers,
-        policy=policy,
-        check_answers=_bool(document.get("check_answers", True), "check_answers", bad),
-        playback=(path.parent / playback) if isinstance(playback, str) else None,
-        sampling=document.get("sampling", "auto"),
-        elicitation_style=style,
-        expect=_expectations(document.get("expect", {}), bad),
+        answers=written.answers,
+        policy=written.policy,
+        check_answers=written.check_answers,
+        playback=None if written.playback is None else path.parent / written.playback,
+        sampling=written.sampling,
+        elicitation_style=written.elicitation_style,
+        expect=written.expect,
     )
 
 
-def _expectations(table: Any, bad: Any) -> Expectations:
-    if not isinstance(table, dict):
-        raise bad("'expect' must be a table/object")
-    known = {f.name: f for f in fields(Expectations)}
-    unknown = set(table) - set(known)
+# Checked in this order; the first key with a problem is the one reported.
+_PROBLEMS = {
+    "turns": "'turns' must be a non-empty list of strings",
+    "answers": "'answers' must be a list",
+    "policy": f"'policy' must be one of {', '.join(POLICIES)}",
+    "elicitation_style": f"'elicitation_style' must be one of {', '.join(STYLES)}",
+    "sampling": "'sampling' must be auto or deny (nobody is there to review)",
+    "check_answers": "check_answers must be true or false",
+    "name": "'name' must be a string",
+    "description": "'description' must be a string",
+    "playback": "'playback' must be a file name",
+    "expect": "'expect' must be a table/object",
+}
+
+
+def _problem(errors: list[ErrorDetails]) -> str:
+    """The sentence for the first problem pydantic found, in the words the format's docs use."""
+    whole = [error for error in errors if not error["loc"]]
+    if whole:  # not a table, or the answers/policy rule (checked only once every key is valid)
+        return "the document must be a table/object" if whole[0]["type"] == "model_type" else whole[0]["msg"]
+    unknown = _unknown(errors, depth=1)
     if unknown:
-        raise bad(f"unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(known)}")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        kind = str(known[key].type)
-        if "bool" in kind:
-            values[key] = _bool(value, key, bad)
-        elif "int" in kind:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise bad(f"expect.{key} must be a whole number >= 0")
-            values[key] = value
-        elif "tuple" in kind:
-            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-                raise bad(f"expect.{key} must be a list of tool names")
-            values[key] = tuple(value)
-        elif not isinstance(value, str):
-            raise bad(f"expect.{key} must be a string")
-        else:
-            values[key] = value
-    return Expectations(**values)
+        return f"unknown key(s) {', '.join(unknown)}"
+    first = min(errors, key=lambda error: list(_PROBLEMS).index(str(error["loc"][0])))
+    if first["loc"][0] != "expect" or len(first["loc"]) == 1:
+        return _PROBLEMS[str(first["loc"][0])]
+    unknown = _unknown(errors, depth=2)
+    if unknown:
+        return f"unknown expectation(s) {', '.join(unknown)}; known: {', '.join(Expectations.model_fields)}"
+    key = first["loc"][1]
+    if first["type"] == "bool_type":
+        return f"{key} must be true or false"
+    if first["type"] in ("int_type", "greater_than_equal"):
+        return f"expect.{key} must be a whole number >= 0"
+    if key == "tools":
+        return f"expect.{key} must be a list of tool names"
+    return f"expect.{key} must be a string"
 
 
-def _bool(value: Any, key: str, bad: Any) -> bool:
-    if not isinstance(value, bool):
-        raise bad(f"{key} must be true or false")
-    return value
+def _unknown(errors: list[ErrorDetails], *, depth: int) -> list[str]:
+    return sorted(str(error["loc"][-1]) for error in errors if error["type"] == "extra_forbidden" and len(error["loc"]) == depth)

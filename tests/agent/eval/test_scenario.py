@@ -61,6 +61,8 @@ def test_json_and_toml_read_the_same(tmp_path):
         ('turns = ["hi"]\npolicy = "decline-all"\n[expect]\nmax_questions = "1"', "expect.max_questions must be a whole number"),
         ('turns = ["hi"]\npolicy = "decline-all"\nsampling = "ask"', "'sampling' must be auto or deny"),
         ('turns = ["hi"', "cannot be parsed"),
+        ('turns = ["hi"]\npolicy = "decline-all"\nplayback = 5', "'playback' must be a file name"),
+        ('turns = ["hi"]\npolicy = "decline-all"\nname = 5', "'name' must be a string"),
     ],
 )
 def test_malformed_scenarios_are_config_errors(tmp_path, text, exp_message):
