@@ -7,9 +7,10 @@ import logging
 from collections import deque
 from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Discriminator, StrictStr, Tag, ValidationError
+from pydantic_core import ErrorDetails
 from strands.models.model import Model
 from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
@@ -31,6 +32,43 @@ _FORMAT_HINT = (
 )
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextTurn(_Strict):
+    text: StrictStr
+
+
+class ToolUse(_Strict):
+    name: StrictStr
+    input: dict[str, Any] = {}
+
+
+class ToolUseTurn(_Strict):
+    tool_use: ToolUse
+
+
+def _turn_kind(turn: Any) -> str | None:
+    """Which kind of turn this is: a file's turn must have exactly one key, text or tool_use."""
+    if isinstance(turn, dict):
+        return next(iter(turn)) if len(turn) == 1 and {"text", "tool_use"} & set(turn) else None
+    return "text" if isinstance(turn, TextTurn) else "tool_use" if isinstance(turn, ToolUseTurn) else None
+
+
+Turn = Annotated[
+    Annotated[TextTurn, Tag("text")] | Annotated[ToolUseTurn, Tag("tool_use")],
+    Discriminator(_turn_kind, custom_error_type="turn_kind", custom_error_message="a turn is exactly one of 'text' or 'tool_use'"),
+]
+
+
+class PlaybackScript(_Strict):
+    """A playback file as written."""
+
+    turns: list[Turn]
+    sampling: list[StrictStr] = []
+
+
 class PlaybackModel(Model):
     """Each `stream` call replays the next turn; each `next_sampling_text` call the next sampling text.
 
@@ -38,22 +76,21 @@ class PlaybackModel(Model):
     agent streams on its own, and deque.popleft is atomic.
     """
 
-    def __init__(self, turns: list[dict[str, Any]], sampling: list[str], *, source: str = "playback") -> None:
+    def __init__(self, turns: list[dict[str, Any] | TextTurn | ToolUseTurn], sampling: list[str], *, source: str = "playback") -> None:
         """Validate the script.
 
         Args:
-            turns: `{"text": TEXT}` or `{"tool_use": {"name": NAME, "input": {...}}}` items.
+            turns: `{"text": TEXT}` or `{"tool_use": {"name": NAME, "input": {...}}}` items, or their models.
             sampling: Texts that answer sampling requests, in order.
             source: Where the script came from, named in errors.
 
         Raises:
             ConfigError: The script is malformed.
         """
+        script = _script({"turns": turns, "sampling": sampling}, source)
         self._source = source
-        self._turns = deque(_check_turn(turn, index, source) for index, turn in enumerate(turns))
-        if not all(isinstance(text, str) for text in sampling):
-            raise ConfigError(f"playback file {source}: every 'sampling' item must be a string", hint=_FORMAT_HINT)
-        self._sampling = deque(sampling)
+        self._turns = deque(script.turns)
+        self._sampling = deque(script.sampling)
         self._played = 0
         self.config: dict[str, Any] = {"model_id": f"playback:{source}"}
 
@@ -77,15 +114,8 @@ class PlaybackModel(Model):
             raise ConfigError(message, hint="check the playback:FILE path") from error
         except json.JSONDecodeError as error:
             raise ConfigError(f"playback file {path} is not valid JSON: {error}", hint=_FORMAT_HINT) from error
-        if not isinstance(document, dict) or not isinstance(document.get("turns"), list):
-            raise ConfigError(f"playback file {path} has no 'turns' list", hint=_FORMAT_HINT)
-        unknown = set(document) - {"turns", "sampling"}
-        if unknown:
-            raise ConfigError(f"playback file {path} has unknown keys: {', '.join(sorted(unknown))}", hint=_FORMAT_HINT)
-        sampling = document.get("sampling", [])
-        if not isinstance(sampling, list):
-            raise ConfigError(f"playback file {path}: 'sampling' must be a list", hint=_FORMAT_HINT)
-        return cls(document["turns"], sampling, source=str(path))
+        script = _script(document, str(path))
+        return cls(script.turns, script.sampling, source=str(path))
 
     def update_config(self, **model_config: Any) -> None:
         self.config.update(model_config)
@@ -125,15 +155,14 @@ class PlaybackModel(Model):
         self._played += 1
         logger.debug("turn=<%d>, source=<%s> | replaying playback turn", self._played, self._source)
         yield {"messageStart": {"role": "assistant"}}
-        if "text" in turn:
+        if isinstance(turn, TextTurn):
             yield {"contentBlockStart": {"start": {}}}
-            yield {"contentBlockDelta": {"delta": {"text": turn["text"]}}}
+            yield {"contentBlockDelta": {"delta": {"text": turn.text}}}
             stop_reason = "end_turn"
         else:
-            tool_use = turn["tool_use"]
             tool_use_id = f"playback-{self._played}"
-            arguments = _with_last_id(tool_use.get("input", {}), messages)
-            yield {"contentBlockStart": {"start": {"toolUse": {"name": tool_use["name"], "toolUseId": tool_use_id}}}}
+            arguments = _with_last_id(turn.tool_use.input, messages)
+            yield {"contentBlockStart": {"start": {"toolUse": {"name": turn.tool_use.name, "toolUseId": tool_use_id}}}}
             yield {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(arguments)}}}}
             stop_reason = "tool_use"
         yield {"contentBlockStop": {}}
@@ -157,21 +186,50 @@ class PlaybackModel(Model):
             ) from error
 
 
-def _check_turn(turn: Any, index: int, source: str) -> dict[str, Any]:
-    where = f"playback file {source}, turn {index + 1}"
-    if not isinstance(turn, dict) or len(turn) != 1 or not ({"text", "tool_use"} & set(turn)):
-        raise ConfigError(f"{where}: a turn is exactly one of 'text' or 'tool_use'", hint=_FORMAT_HINT)
-    if "text" in turn:
-        if not isinstance(turn["text"], str):
-            raise ConfigError(f"{where}: 'text' must be a string", hint=_FORMAT_HINT)
-        return turn
-    tool_use = turn["tool_use"]
-    if not isinstance(tool_use, dict) or not isinstance(tool_use.get("name"), str) or set(tool_use) - {"name", "input"}:
-        message = f"{where}: 'tool_use' needs a string 'name' and an optional 'input' object"
-        raise ConfigError(message, hint=_FORMAT_HINT)
-    if not isinstance(tool_use.get("input", {}), dict):
-        raise ConfigError(f"{where}: 'tool_use.input' must be an object", hint=_FORMAT_HINT)
-    return turn
+def _script(document: Any, source: str) -> PlaybackScript:
+    """The script a playback document holds.
+
+    Raises:
+        ConfigError: One sentence for the first problem, in the order a reader checks the file.
+    """
+    try:
+        return PlaybackScript.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_problem(error.errors(), source), hint=_FORMAT_HINT) from error
+
+
+def _problem(errors: list[ErrorDetails], source: str) -> str:
+    def rank(error: ErrorDetails) -> tuple[int, int]:
+        loc = error["loc"]
+        if not loc or loc == ("turns",):
+            return (0, 0)
+        if error["type"] == "extra_forbidden" and len(loc) == 1:
+            return (1, 0)
+        if loc == ("sampling",):
+            return (2, 0)
+        if loc[0] == "turns":  # within a turn, a bad name or key before a bad input
+            return (3, int(loc[1]) * 2 + (loc[-1] == "input"))
+        return (4, 0)
+
+    first = min(errors, key=rank)
+    loc = first["loc"]
+    if rank(first)[0] == 0:
+        return f"playback file {source} has no 'turns' list"
+    if rank(first)[0] == 1:
+        unknown = sorted(str(error["loc"][0]) for error in errors if rank(error)[0] == 1)
+        return f"playback file {source} has unknown keys: {', '.join(unknown)}"
+    if rank(first)[0] == 2:
+        return f"playback file {source}: 'sampling' must be a list"
+    if rank(first)[0] == 4:
+        return f"playback file {source}: every 'sampling' item must be a string"
+    where = f"playback file {source}, turn {int(loc[1]) + 1}"
+    if len(loc) == 2:
+        return f"{where}: {first['msg']}"
+    if loc[2] == "text":
+        return f"{where}: 'text' must be a string"
+    if loc[-1] == "input":
+        return f"{where}: 'tool_use.input' must be an object"
+    return f"{where}: 'tool_use' needs a string 'name' and an optional 'input' object"
 
 
 def _with_last_id(arguments: dict[str, Any], messages: Messages) -> dict[str, Any]:
