@@ -13,17 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.elicitation_schema import FieldError, SchemaError, parse_schema, read_bare_answer, single_answer_field, validate_content
+from agent.answers import FORMAT_HINT, Accept, NoAnswerField, Refusal, bare_answer_field, read_answers
+from agent.elicitation_schema import FieldError, read_bare_answer, validate_content
 from agent.errors import ConfigError
 from agent.ui.forms import ElicitationForm, ElicitationOutcome
 
 logger = logging.getLogger(__name__)
-
-ACTIONS = ("accept", "decline", "cancel")
-_FORMAT_HINT = (
-    'a JSON list whose items are {"action": "accept", "content": {...}}, {"action": "decline"}, '
-    '{"action": "cancel"}, or a bare string, number, boolean or list'
-)
 
 
 class Human(Protocol):
@@ -69,13 +64,7 @@ class ScriptedHuman:
         Raises:
             ConfigError: The list or one of its items is malformed.
         """
-        if not isinstance(answers, list):
-            raise ConfigError(f"answers file {source} must hold a JSON list", hint=_FORMAT_HINT)
-        for index, answer in enumerate(answers, start=1):
-            problem = _shape_problem(answer)
-            if problem:
-                raise ConfigError(f"answers file {source}, item {index}: {problem}", hint=_FORMAT_HINT)
-        self._answers = deque(answers)
+        self._answers = deque(read_answers(answers, source))
         self._source = source
         self._used = 0
         self.errors: list[str] = []
@@ -92,7 +81,7 @@ class ScriptedHuman:
         except OSError as error:
             raise ConfigError(f"cannot read answers file {path}: {error.strerror}", hint="check the --answers path") from error
         except json.JSONDecodeError as error:
-            raise ConfigError(f"answers file {path} is not valid JSON: {error}", hint=_FORMAT_HINT) from error
+            raise ConfigError(f"answers file {path} is not valid JSON: {error}", hint=FORMAT_HINT) from error
         return cls(document, source=str(path))
 
     async def elicit(self, server: str, message: str, schema: dict) -> ElicitationOutcome:
@@ -113,35 +102,17 @@ class ScriptedHuman:
         self.errors.append(text)
 
 
-def _shape_problem(answer: Any) -> str | None:
-    if answer is None:
-        return "null is not an answer"
-    if not isinstance(answer, dict):
-        return None if isinstance(answer, str | int | float | bool | list) else "unsupported value"
-    action = answer.get("action")
-    if action not in ACTIONS:
-        return f'"action" must be one of {", ".join(ACTIONS)}'
-    allowed = {"action", "content"} if action == "accept" else {"action"}
-    if set(answer) - allowed:
-        return f"unexpected keys for {action}: {', '.join(sorted(set(answer) - allowed))}"
-    if action == "accept" and not isinstance(answer.get("content"), dict):
-        return 'accept needs a "content" object'
-    return None
-
-
 def _outcome(answer: Any, schema: dict) -> tuple[ElicitationOutcome, str | None]:
     """The outcome an answer stands for, or why it cannot be sent for this schema."""
-    if isinstance(answer, dict):
-        if answer["action"] != "accept":
-            return ElicitationOutcome(answer["action"]), None
-        content = answer["content"]
+    if isinstance(answer, Refusal):
+        return ElicitationOutcome(answer.action), None
+    if isinstance(answer, Accept):
+        content = answer.content
     else:
         try:
-            field = single_answer_field(parse_schema(schema))
-        except SchemaError as error:
-            return ElicitationOutcome("cancel"), f"unsupported form: {error}"
-        if field is None:
-            return ElicitationOutcome("cancel"), "a bare value needs a form with one field or a required field"
+            field = bare_answer_field(schema)
+        except NoAnswerField as error:
+            return ElicitationOutcome("cancel"), str(error)
         try:
             content = {field.name: read_bare_answer(field, answer)}
         except FieldError as error:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Protocol
 
-from agent.elicitation_schema import Field, SchemaError, parse_schema, single_answer_field
+from agent.answers import Accept, NoAnswerField, Refusal, bare_answer_field, read_answers
+from agent.elicitation_schema import Field, SchemaError, parse_schema
 from agent.human import Human, ScriptedHuman
 from agent.ui.forms import ElicitationOutcome
 
@@ -57,8 +58,7 @@ class UncheckedHuman:
         Raises:
             ConfigError: An item is malformed.
         """
-        ScriptedHuman(answers, source=source)  # the shape check only
-        self._answers = deque(answers)
+        self._answers = deque(read_answers(answers, source))
         self._source = source
         self.errors: list[str] = []
 
@@ -67,13 +67,13 @@ class UncheckedHuman:
             self.errors.append(f"answers in {self._source} ran out at {server}'s question {message!r}; cancelled")
             return ElicitationOutcome("cancel")
         answer = self._answers.popleft()
-        if isinstance(answer, dict):
-            return ElicitationOutcome(answer["action"], answer.get("content"))
+        if isinstance(answer, Refusal):
+            return ElicitationOutcome(answer.action)
+        if isinstance(answer, Accept):
+            return ElicitationOutcome("accept", answer.content)
         try:
-            field = single_answer_field(parse_schema(schema))
-        except SchemaError:
-            field = None
-        if field is None:
+            field = bare_answer_field(schema)
+        except NoAnswerField:
             self.errors.append(f"answers in {self._source}: a bare value cannot answer {message!r}; cancelled")
             return ElicitationOutcome("cancel")
         return ElicitationOutcome("accept", {field.name: answer})

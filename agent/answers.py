@@ -1,0 +1,99 @@
+"""The `--answers` format (also a scenario's `answers`): what each item means, and where a bare value goes.
+
+An item is {"action": "accept", "content": {...}}, {"action": "decline"}, {"action": "cancel"}, or a
+bare string, number, boolean or list that fills the form's single (or first required) field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, StrictBool, StrictFloat, StrictInt, StrictStr, Tag, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from agent.elicitation_schema import Field, SchemaError, parse_schema, single_answer_field
+from agent.errors import ConfigError
+
+ACTIONS = ("accept", "decline", "cancel")
+FORMAT_HINT = (
+    'a JSON list whose items are {"action": "accept", "content": {...}}, {"action": "decline"}, '
+    '{"action": "cancel"}, or a bare string, number, boolean or list'
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Accept(_Strict):
+    action: Literal["accept"]
+    content: dict[str, Any]
+
+
+class Refusal(_Strict):
+    action: Literal["decline", "cancel"]
+
+
+Bare = StrictStr | StrictInt | StrictFloat | StrictBool | list[Any]
+
+
+def _kind(answer: Any) -> str | None:
+    if isinstance(answer, dict):
+        action = answer.get("action")
+        return action if isinstance(action, str) and action in ACTIONS else None
+    return answer.action if isinstance(answer, _Strict) else "bare"
+
+
+Answer = Annotated[
+    Annotated[Accept, Tag("accept")] | Annotated[Refusal, Tag("decline")] | Annotated[Refusal, Tag("cancel")] | Annotated[Bare, Tag("bare")],
+    Discriminator(_kind, custom_error_type="action", custom_error_message=f'"action" must be one of {", ".join(ACTIONS)}'),
+]
+_ANSWERS = TypeAdapter(list[Answer])
+
+
+def read_answers(document: Any, source: str) -> list[Accept | Refusal | Any]:
+    """Every item of an answers list, checked up front so a typo fails before the run, not midway.
+
+    Raises:
+        ConfigError: The list or one of its items is malformed (the first problem, naming the item).
+    """
+    try:
+        return _ANSWERS.validate_python(document)
+    except ValidationError as error:
+        raise ConfigError(_problem(error.errors(), source), hint=FORMAT_HINT) from error
+
+
+def _problem(errors: list[ErrorDetails], source: str) -> str:
+    first = errors[0]
+    if not first["loc"]:
+        return f"answers file {source} must hold a JSON list"
+    index = int(first["loc"][0])
+    item = [error for error in errors if error["loc"][0] == index]
+    where = f"answers file {source}, item {index + 1}"
+    if len(first["loc"]) == 1:
+        return f"{where}: {first['msg']}"
+    if first["loc"][1] == "bare":
+        return f"{where}: {'null is not an answer' if first['input'] is None else 'unsupported value'}"
+    unexpected = sorted(str(error["loc"][-1]) for error in item if error["type"] == "extra_forbidden")
+    if unexpected:
+        return f"{where}: unexpected keys for {first['loc'][1]}: {', '.join(unexpected)}"
+    return f'{where}: accept needs a "content" object'
+
+
+class NoAnswerField(Exception):
+    """A bare answer has no field to fill; the message says why."""
+
+
+def bare_answer_field(schema: dict) -> Field:
+    """The field a bare answer fills: the form's single field, else its first required one.
+
+    Raises:
+        NoAnswerField: The form is unsupported, or has neither a single field nor a required one.
+    """
+    try:
+        field = single_answer_field(parse_schema(schema))
+    except SchemaError as error:
+        raise NoAnswerField(f"unsupported form: {error}") from error
+    if field is None:
+        raise NoAnswerField("a bare value needs a form with one field or a required field")
+    return field
