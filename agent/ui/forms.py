@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
 
 from agent.elicitation_schema import (
@@ -27,6 +26,7 @@ from agent.elicitation_schema import (
     parse_schema,
 )
 from agent.ui.checked_prompt import CheckedPrompt
+from agent.ui.choices import leave_bindings, read_choice
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,9 @@ class ElicitationForm:
         so every failure becomes a decline (unusable form) or cancel (broken terminal).
         """
         # A fresh session per form, so one form's answers do not show up in another's history.
-        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=_leave_bindings())
+        # Ctrl-X declines; Ctrl-C (or a SIGINT) cancels.
+        keys = leave_bindings(ctrl_x=lambda: _LeftForm("decline"), ctrl_c=lambda: _LeftForm("cancel"))
+        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=keys)
         try:
             fields = parse_schema(schema)
         except SchemaError as error:
@@ -194,10 +196,8 @@ def _review_problem(text: str) -> str | None:
 
 
 def _read_choice(text: str) -> str | None:
-    word = text.strip().lower()
-    if not word:
-        return "send"  # Enter alone sends: the answers were just typed and shown
-    return REVIEW_CHOICES.get(word) or (word if word in REVIEW_CHOICES.values() else None)
+    # Enter alone sends: the answers were just typed and shown.
+    return read_choice(text, REVIEW_CHOICES, enter="send")
 
 
 def _leave_if_commanded(text: str) -> None:
@@ -211,21 +211,3 @@ def _leave_if_commanded(text: str) -> None:
         raise _LeftForm("decline")
     if command == CANCEL_COMMAND:
         raise _LeftForm("cancel")
-
-
-def _leave_bindings() -> KeyBindings:
-    bindings = KeyBindings()
-
-    # eager: Emacs mode also uses Ctrl-X as a prefix (Ctrl-X Ctrl-E, ...), which
-    # would otherwise make the key wait for a second keystroke.
-    @bindings.add("c-x", eager=True)
-    def _decline(event: KeyPressEvent) -> None:
-        event.app.exit(exception=_LeftForm("decline"))
-
-    # A SIGINT delivered as a signal (not as a key) must cancel too, not raise KeyboardInterrupt.
-    @bindings.add("c-c", eager=True)
-    @bindings.add("<sigint>")
-    def _cancel(event: KeyPressEvent) -> None:
-        event.app.exit(exception=_LeftForm("cancel"))
-
-    return bindings

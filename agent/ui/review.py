@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
 
 from agent.ui.checked_prompt import CheckedPrompt
+from agent.ui.choices import leave_bindings, read_choice
 
 REQUEST_CHOICES = {"a": "approve", "e": "edit", "d": "deny"}
 RESPONSE_CHOICES = {"s": "send", "e": "edit", "d": "deny"}
@@ -82,7 +82,7 @@ class SamplingReview:
             return ResponseDecision(False, text)
 
     def _prompt(self) -> CheckedPrompt:
-        return CheckedPrompt(input=self._input, output=self._output, key_bindings=_deny_bindings())
+        return CheckedPrompt(input=self._input, output=self._output, key_bindings=leave_bindings(ctrl_x=_Denied, ctrl_c=_Denied))
 
 
 def _show_request(prompt: CheckedPrompt, server: str, request: dict) -> None:
@@ -120,26 +120,8 @@ async def _edit(prompt: CheckedPrompt, label: str, text: str) -> str:
 async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str | None:
     """Return the chosen word; Enter lets only known choices through."""
     refusal = f"type one of: {', '.join(choices)}"
-    text = await prompt.ask(message, check=lambda text: None if _read_choice(text, choices) else refusal)
-    return _read_choice(text, choices)
-
-
-def _read_choice(text: str, choices: dict[str, str]) -> str | None:
-    word = text.strip().lower()
-    return choices.get(word) or (word if word in choices.values() else None)
-
-
-def _deny_bindings() -> KeyBindings:
-    bindings = KeyBindings()
-
-    # eager: Emacs mode also uses Ctrl-X as a prefix, which would make it wait for a second key.
-    @bindings.add("c-x", eager=True)
-    @bindings.add("c-c", eager=True)
-    @bindings.add("<sigint>")
-    def _deny(event: KeyPressEvent) -> None:
-        event.app.exit(exception=_Denied())
-
-    return bindings
+    text = await prompt.ask(message, check=lambda text: None if read_choice(text, choices) else refusal)
+    return read_choice(text, choices)
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
