@@ -103,7 +103,6 @@ class Session:
     def __init__(
         self,
         *,
-        settings: AgentSettings,
         agent: Agent,
         bridge: McpBridge,
         transcript: Transcript,
@@ -112,7 +111,6 @@ class Session:
         model_settings: ModelSettings,
         model_reason: str,
     ) -> None:
-        self.settings = settings
         self.agent = agent
         # The concrete model (`auto` resolved) and, when `auto` chose it, why.
         self.model_settings = model_settings
@@ -328,7 +326,6 @@ async def open_session(
             await bundled.stop()
         raise
     session = Session(
-        settings=settings,
         agent=agent,
         bridge=bridge,
         transcript=transcript,
