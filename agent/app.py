@@ -19,7 +19,7 @@ from strands import Agent
 from strands.models.model import Model
 from strands.types.exceptions import MaxTokensReachedException
 
-from agent.agentcore import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
+from agent.agentcore_client import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
 from agent.bridge import McpBridge
 from agent.config import AgentSettings, ModelSettings, model_from_spec
 from agent.errors import explain_model_error

@@ -28,7 +28,7 @@ from strands.tools.tool_provider import ToolProvider
 from strands.types.events import ToolResultEvent
 from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, ToolUse
 
-from agent.agentcore import TOKEN_ENV, BearerToken
+from agent.agentcore_client import TOKEN_ENV, BearerToken
 from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
 from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, session_alive, session_failure, track_call

@@ -1,6 +1,6 @@
 import pytest
 
-from agent.agentcore import SESSION_HEADER, BearerToken, invocation_url, platform_session_headers
+from agent.agentcore_client import SESSION_HEADER, BearerToken, invocation_url, platform_session_headers
 from agent.errors import ConfigError
 
 ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/trip_server-abc123"

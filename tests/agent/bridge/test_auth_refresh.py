@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import uvicorn
 
-from agent.agentcore import SESSION_HEADER, BearerToken
+from agent.agentcore_client import SESSION_HEADER, BearerToken
 from agent.app import resolve_server
 from agent.config import ServerSettings
 from agent.errors import TripAgentError
