@@ -165,7 +165,7 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
     Raises:
         TripAgentError: The answers file is invalid, or the session cannot be opened.
     """
-    from agent.errors import check_bedrock_credentials
+    from agent.providers.bedrock_errors import check_bedrock_credentials
     from agent.server_process import import_beside_server
 
     await asyncio.to_thread(check_bedrock_credentials, settings.model)

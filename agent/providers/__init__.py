@@ -1,1 +1,1 @@
-"""Model providers of our own, written like Strands' own (one flat file each)."""
+"""Model providers of our own, written like Strands' own (one flat file each), and Bedrock's errors explained."""

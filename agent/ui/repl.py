@@ -299,7 +299,7 @@ class Repl:
             self._set_status(self._loading_status())
             if drawn is not None:
                 await drawn.wait()
-            from agent.errors import check_bedrock_credentials
+            from agent.providers.bedrock_errors import check_bedrock_credentials
 
             await asyncio.to_thread(check_bedrock_credentials, self._settings.model)
             # The import runs in a thread so the prompt stays responsive while strands and boto3 load,
