@@ -1,5 +1,8 @@
 """One run: a scenario against one model, on a fresh bundled trip-server with a fresh SQLite file.
 
+The bookings a run made are counted through the server's own list_bookings tool, as any client
+would see them, not by reading its database.
+
 Imports strands, boto3 and fastmcp (through agent.app); `trip-agent eval` imports it when it runs.
 """
 
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastmcp import Client
+
 from agent.app import open_session
 from agent.config import AgentSettings, load_settings
 from agent.errors import ConfigError, TripAgentError
@@ -24,10 +29,8 @@ from agent.outcomes import ToolOutcome
 from agent.server_process import BundledServer
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
-from mcp_server.store.sqlite import SqliteStore
 
 PLAYBACK_OWN = "playback"  # --model playback: each scenario's own playback file
-_LOCAL_OWNER = "local"  # the bookings' owner when the server runs without auth
 
 
 @dataclass(frozen=True)
@@ -95,15 +98,15 @@ async def run(plan: RunPlan) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     transcript = Transcript.open(folder / "transcript.jsonl")
     tokens: dict[str, int] | None = None
+    bookings = 0
     with tempfile.TemporaryDirectory(prefix="trip-eval-") as scratch:
         db = Path(scratch) / "trips.db"
         try:
-            tokens = await _converse(settings, scenario, human, transcript, db, _server_config(Path(scratch), style))
+            tokens, bookings = await _converse(settings, scenario, human, transcript, db, _server_config(Path(scratch), style))
         except TripAgentError as error:
             transcript.error(str(error))
         finally:
             transcript.close()
-        bookings = await _confirmed_bookings(db)
     events = [json.loads(line) for line in (folder / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
     stats = summarize(events, tokens=tokens, bookings=bookings)
     failures = scenario.expect.failures(stats) + [f"answers: {error}" for error in human.errors]
@@ -123,11 +126,14 @@ async def run(plan: RunPlan) -> dict[str, Any]:
 
 async def _converse(
     settings: AgentSettings, scenario: Scenario, human: ScenarioHuman, transcript: Transcript, db: Path, server_config: Path | None
-) -> dict[str, int]:
-    """Every user turn, stopping at the first failed one; returns the model's accumulated token usage.
+) -> tuple[dict[str, int], int]:
+    """Every user turn, stopping at the first failed one.
+
+    Returns:
+        The model's accumulated token usage, and how many confirmed bookings the server then holds.
 
     Raises:
-        TripAgentError: The server cannot start or the session cannot be opened.
+        TripAgentError: The server cannot start, the session cannot be opened, or the bookings cannot be counted.
     """
     bundled = await BundledServer.start(db=db, config=server_config)
     session = await open_session(
@@ -144,7 +150,7 @@ async def _converse(
             result = await session.run_turn(text, _Quiet())
             if not result.completed:
                 break
-        return dict(session.agent.event_loop_metrics.accumulated_usage)
+        return dict(session.agent.event_loop_metrics.accumulated_usage), await _confirmed_bookings(bundled)
     finally:
         await session.close()
 
@@ -157,11 +163,16 @@ def _server_config(scratch: Path, style: str | None) -> Path | None:
     return path
 
 
-async def _confirmed_bookings(db: Path) -> int:
-    if not db.exists():
-        return 0
-    store = SqliteStore(db)
+async def _confirmed_bookings(server: BundledServer) -> int:
+    """The confirmed bookings the server lists, asked on a connection of its own (not in the transcript).
+
+    Raises:
+        TripAgentError: The server cannot be asked.
+    """
+    await server.revive()  # one that died mid-run still holds the run's bookings in its database
     try:
-        return sum(booking.status == "confirmed" for booking in await store.list_bookings(_LOCAL_OWNER))
-    finally:
-        await store.close()
+        async with Client(server.url) as client:
+            result = await client.call_tool("list_bookings", {})
+    except Exception as error:  # whatever the client raises, the run fails with it instead of the eval
+        raise TripAgentError(f"cannot count the run's bookings: {type(error).__name__}: {error}") from error
+    return sum(booking["status"] == "confirmed" for booking in result.structured_content["bookings"])
