@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, StrictBool, StrictFloat, StrictInt, StrictStr, Tag, TypeAdapter, ValidationError
+from pydantic import Discriminator, StrictBool, StrictFloat, StrictInt, StrictStr, Tag, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from agent.elicitation_schema import Field, SchemaError, parse_schema, single_answer_field
 from agent.errors import ConfigError
+from agent.file_format import FileFormat
 
 ACTIONS = ("accept", "decline", "cancel")
 FORMAT_HINT = (
@@ -21,16 +22,12 @@ FORMAT_HINT = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Accept(_Strict):
+class Accept(FileFormat):
     action: Literal["accept"]
     content: dict[str, Any]
 
 
-class Refusal(_Strict):
+class Refusal(FileFormat):
     action: Literal["decline", "cancel"]
 
 
@@ -41,7 +38,7 @@ def _kind(answer: Any) -> str | None:
     if isinstance(answer, dict):
         action = answer.get("action")
         return action if isinstance(action, str) and action in ACTIONS else None
-    return answer.action if isinstance(answer, _Strict) else "bare"
+    return answer.action if isinstance(answer, Accept | Refusal) else "bare"
 
 
 Answer = Annotated[

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from agent.errors import ConfigError
+from agent.file_format import FileFormat
 
 Policy = Literal["accept-defaults", "decline-all", "cancel-all", "cancel-first"]
 Style = Literal["steps", "form"]
@@ -26,10 +27,8 @@ _HINT = "see the format described at the top of configs/scenarios/happy-path.tom
 Count = Annotated[StrictInt, Field(ge=0)]
 
 
-class Expectations(BaseModel):
+class Expectations(FileFormat):
     """What a run must show; None means "not checked". `completed` is checked unless set to false."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     completed: StrictBool = True
     booking_exists: StrictBool | None = None
@@ -62,10 +61,8 @@ class Expectations(BaseModel):
         return failed
 
 
-class ScenarioFile(BaseModel):
+class ScenarioFile(FileFormat):
     """One scenario file as written (see the format at the top of configs/scenarios/happy-path.toml)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: StrictStr | None = None  # None: the file name without extension
     description: StrictStr = ""

@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, StrictStr, Tag, ValidationError
+from pydantic import BaseModel, Discriminator, StrictStr, Tag, ValidationError
 from pydantic_core import ErrorDetails
 from strands.models.model import Model
 from strands.types.content import Messages
@@ -17,6 +17,7 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
 from agent.errors import ConfigError, PlaybackExhausted
+from agent.file_format import FileFormat
 from agent.providers.local_prompt import IDENTIFIER
 
 logger = logging.getLogger(__name__)
@@ -32,20 +33,16 @@ _FORMAT_HINT = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TextTurn(_Strict):
+class TextTurn(FileFormat):
     text: StrictStr
 
 
-class ToolUse(_Strict):
+class ToolUse(FileFormat):
     name: StrictStr
     input: dict[str, Any] = {}
 
 
-class ToolUseTurn(_Strict):
+class ToolUseTurn(FileFormat):
     tool_use: ToolUse
 
 
@@ -62,7 +59,7 @@ Turn = Annotated[
 ]
 
 
-class PlaybackScript(_Strict):
+class PlaybackScript(FileFormat):
     """A playback file as written."""
 
     turns: list[Turn]
