@@ -22,7 +22,7 @@ from mcp_server.server import build_server, http_app
 from mcp_server.settings import load_settings
 from tests.server.conftest import RunningServer, start_server_process
 from tests.server.test_auth import IdentityProvider, auth_config, idp  # noqa: F401 (idp is a fixture)
-from .conftest import MODES, Target
+from tests.agent.conftest import MODES, Target
 
 REFRESHED = "travel-planner: token refreshed after 401"
 REJECTED = "travel-planner: the server rejected the token (401)"

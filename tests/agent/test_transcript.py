@@ -5,6 +5,8 @@ import pytest
 
 from agent.transcript import REDACTED, Transcript
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 
 class FakeClock:
     def __init__(self) -> None:

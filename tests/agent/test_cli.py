@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.app.conftest import BOOK_SCRIPT, read_events
+from tests.agent.conftest import BOOK_SCRIPT, read_events
 
 TRIP_AGENT = Path(sys.executable).parent / "trip-agent"
 

@@ -16,7 +16,7 @@ from fastmcp import Context, FastMCP
 from fastmcp.utilities.tests import run_server_async
 
 from agent.human import ScriptedHuman
-from .conftest import MODES, Target
+from tests.agent.conftest import MODES, Target
 
 REGIONS = ["Kyushu", "Kanto", "Tohoku"]
 EXTRAS = ["sauna", "outdoor bath", "private bath"]

@@ -13,7 +13,7 @@ from agent.errors import TripAgentError
 from agent.human import ScriptedHuman
 from agent.server_process import BundledServer
 from tests.server.conftest import RunningServer, start_server_process
-from .conftest import Target
+from tests.agent.conftest import Target
 
 KNOWN = {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1}
 RECONNECTED = "travel-planner: the server restarted or ended our session; reconnected, the conversation goes on"

@@ -14,6 +14,8 @@ from agent.errors import ConfigError, ModelError, explain_model_error
 from agent.models import create_model
 from agent.providers.playback import PlaybackModel
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 SETTINGS = ModelSettings("bedrock", SONNET, "ap-northeast-1", 321, 0.2)
 

@@ -6,6 +6,8 @@ from agent.config import DEFAULT_CONFIG, PROVIDER_NAMES, load_settings, parse_mo
 from agent.errors import ConfigError
 from agent.models import PROVIDERS
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/x"

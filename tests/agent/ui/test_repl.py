@@ -11,7 +11,7 @@ from agent.replay import read_events as replay_events
 from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
-from tests.agent.app.conftest import read_events
+from tests.agent.conftest import read_events
 from tests.server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"

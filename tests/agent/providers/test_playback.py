@@ -7,6 +7,9 @@ from agent.config import ModelSettings
 from agent.errors import ConfigError, PlaybackExhausted, explain_model_error
 from agent.providers.playback import PlaybackModel
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
+
 def write(tmp_path, document) -> str:
     path = tmp_path / "script.json"
     path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")

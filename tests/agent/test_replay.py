@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from agent.replay import TranscriptError, read_events, replay
-from tests.agent.eval.conftest import KNOWN_EVENTS
-from tests.agent.eval.test_eval_cli import TRIP_AGENT
+from tests.agent.eval.conftest import KNOWN_EVENTS, known_transcript  # noqa: F401  (a fixture)
+from tests.agent.eval.test_cli import TRIP_AGENT
 
 EXP_OUTPUT = """\
 [   0.000s] user: Plan Kyoto

@@ -23,7 +23,7 @@ from agent.human import AbsentHuman, FormHuman, ScriptedHuman
 from agent.providers.playback import PlaybackModel
 from agent.ui.forms import ElicitationForm
 from agent.ui.review import SamplingReview
-from .conftest import MODES, PLAYBACK_MODEL, TIPS, Target
+from tests.agent.conftest import MODES, PLAYBACK_MODEL, TIPS, Target
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FINISH_EDIT = "\x1b\r"  # Esc then Enter accepts a multiline prompt

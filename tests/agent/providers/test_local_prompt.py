@@ -6,6 +6,8 @@ import pytest
 
 from agent.providers.local_prompt import call_schema, ground, mentions_number, template_tools
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 PLAN = {
     "type": "object",
     "properties": {

@@ -4,6 +4,8 @@ from agent.config import ModelSettings, SamplingSettings
 from agent.providers.playback import PlaybackModel
 from agent.sampling import RateLimiter, SamplingRequest, answer_sampling, choose_model, truncate_at_stop
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 AGENT_MODEL = ModelSettings("bedrock", SONNET, "us-west-2", 4096, 0.3)

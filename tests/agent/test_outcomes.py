@@ -5,6 +5,8 @@ import pytest
 
 from agent.outcomes import outcome_of
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 
 def result(structured=None, text="", is_error=False):
     content = [mcp_types.TextContent(type="text", text=text)] if text else []

@@ -19,6 +19,8 @@ from agent.providers import local, weights
 from agent.providers.local_prompt import chat_messages, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
 
+pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
+
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 LOCAL = ModelSettings("local", "", "us-east-1", 32, 0.0)
 LOCAL_PROFILE = DEFAULT_CONFIG.parent / "local.toml"
