@@ -8,7 +8,6 @@ import logging
 import os
 import resource
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -45,7 +44,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     if args.container:
         container = settings.with_container_defaults()
         # The values as load_settings parsed them (a --db URL stays text, a path becomes a Path).
-        settings = replace(container, **{key: getattr(settings, key) for key, value in overrides.items() if value is not None})
+        settings = container.model_copy(update={key: getattr(settings, key) for key, value in overrides.items() if value is not None})
     return settings
 
 

@@ -1,63 +1,151 @@
-"""Server settings: defaults < `--config FILE` ([trip_server] table) < TRIP_SERVER_* variables < flags."""
+"""Server settings: defaults < `--config FILE` ([trip_server] table) < TRIP_SERVER_* variables < flags.
+
+One strict pydantic-settings model: a setting is one annotated field. Its type alias below says
+how the value is checked, what the error says, and how a TRIP_SERVER_<KEY> variable's text becomes
+it; the layers are pydantic-settings sources, highest first.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from platformdirs import user_data_dir
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mcp_server.errors import ConfigError
 from mcp_server.keys import MIN_KEY_BYTES
 from mcp_server.store import parse_db
+
+ENV_PREFIX = "TRIP_SERVER_"
 
 
 def default_db_path() -> Path:
     return Path(user_data_dir("trip-agent", appauthor=False)) / "trips.db"
 
 
+def _must_be(what: str) -> WrapValidator:
+    """Any type error of the setting becomes one clause: `must be <what>, not <value>`."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("server_setting", f"must be {what}, not {{value}}", {"value": repr(value)}) from None
+
+    return WrapValidator(check)
+
+
 @dataclass(frozen=True)
-class ServerSettings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    path: str = "/mcp"
+class FromText:
+    """How a TRIP_SERVER_<KEY> variable's text becomes the value (without it: the text itself)."""
+
+    parse: Callable[[str], Any]
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _path_or_none(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | Path):
+        raise ValueError("not a path")
+    return Path(value).expanduser()
+
+
+def _db(value: Any) -> Path | str:
+    if not isinstance(value, str | Path) or value == "":
+        raise ValueError("not a path or URL")
+    return parse_db(value)  # ConfigError (a bad URL) passes through as it is
+
+
+Text = Annotated[StrictStr, _must_be("a string")]
+OptionalText = Annotated[StrictStr | None, _must_be("a string")]
+Integer = Annotated[StrictInt, _must_be("an integer"), FromText(int)]
+# An integer is a number too (`quote_ttl_hours = 24`), kept as a float; a bool is not.
+Number = Annotated[float, Field(strict=True), _must_be("a number"), FromText(float)]
+Texts = Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many), _must_be("a list of strings"), FromText(_comma_list)]
+OptionalPath = Annotated[Path | None, PlainValidator(_path_or_none), _must_be("a file path")]
+Database = Annotated[Path | str, PlainValidator(_db), _must_be("a file path or a postgresql:// URL")]
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    host: Text = "127.0.0.1"
+    port: Integer = 8000
+    path: Text = "/mcp"
     # A SQLite file, or a postgresql:// URL (text: see store.parse_db) shared by replicas.
-    db: Path | str = field(default_factory=default_db_path)
-    catalog: Path | None = None  # None: the bundled data/catalog.json
+    db: Database = Field(default_factory=default_db_path)
+    catalog: OptionalPath = None  # None: the bundled data/catalog.json
     # Extra Host header values and browser Origins to trust (loopback ones always are).
-    allowed_hosts: tuple[str, ...] = ()
-    allowed_origins: tuple[str, ...] = ()
-    container: bool = False
-    search_delay_s: float = 0.0  # simulated latency per search step, for demos
-    quote_ttl_hours: float = 24.0
-    max_attempts: int = 3  # invalid answers to one question before the flow stops
-    sampling_max_tokens: int = 300
-    elicitation_style: str = "steps"  # "steps": one question at a time; "form": all missing fields at once
-    session_idle_timeout_s: float = 900.0
+    allowed_hosts: Texts = ()
+    allowed_origins: Texts = ()
+    container: StrictBool = False  # a mode (with_container_defaults), not a file or environment setting
+    search_delay_s: Number = 0.0  # simulated latency per search step, for demos
+    quote_ttl_hours: Number = 24.0
+    max_attempts: Integer = 3  # invalid answers to one question before the flow stops
+    sampling_max_tokens: Integer = 300
+    elicitation_style: Text = "steps"  # "steps": one question at a time; "form": all missing fields at once
+    session_idle_timeout_s: Number = 900.0
     # What one client can make the server keep: beyond a cap the request is 503 with Retry-After.
-    max_sessions: int = 1000  # legacy sessions at once
-    max_held_calls: int = 256  # tool calls in progress on legacy sessions (each holds its session open)
-    init_timeout_s: float = 10.0  # lifetime of a session that sends nothing after its initialize
-    max_connections: int = 1024  # open HTTP connections; more are answered 503 and closed
+    max_sessions: Integer = 1000  # legacy sessions at once
+    max_held_calls: Integer = 256  # tool calls in progress on legacy sessions (each holds its session open)
+    init_timeout_s: Number = 10.0  # lifetime of a session that sends nothing after its initialize
+    max_connections: Integer = 1024  # open HTTP connections; more are answered 503 and closed
     # Key(s) that seal 2026-07-28 requestState; set the same ones on every replica. Empty: one made
     # once and kept in request_state_key_file (None: beside the database; keys.py).
-    request_state_keys: tuple[str, ...] = ()
-    request_state_key_file: Path | None = None
+    request_state_keys: Texts = ()
+    request_state_key_file: OptionalPath = None
     # How long a 2026-07-28 question may wait for its answer (the sealed state's lifetime).
-    request_state_ttl_s: float = 86400.0
-    log_level: str = "INFO"
+    request_state_ttl_s: Number = 86400.0
+    log_level: Text = "INFO"
     # Bearer-token auth (off unless a key source is set): JWTs of one issuer, signed with its JWKS.
-    auth_oidc_discovery_url: str | None = None  # .../.well-known/openid-configuration: issuer and jwks_uri
-    auth_jwks_url: str | None = None  # instead of discovery; then auth_issuer is required
-    auth_issuer: str | None = None  # with discovery: must equal the document's issuer
-    auth_client_ids: tuple[str, ...] = ()  # allowed `client_id` (Cognito access tokens) or `aud`; empty: any
-    auth_required_scopes: tuple[str, ...] = ()  # every one must be in the token's `scope`, else 403
-    auth_resource_base_url: str | None = None  # public base URL in Protected Resource Metadata
+    auth_oidc_discovery_url: OptionalText = None  # .../.well-known/openid-configuration: issuer and jwks_uri
+    auth_jwks_url: OptionalText = None  # instead of discovery; then auth_issuer is required
+    auth_issuer: OptionalText = None  # with discovery: must equal the document's issuer
+    auth_client_ids: Texts = ()  # allowed `client_id` (Cognito access tokens) or `aud`; empty: any
+    auth_required_scopes: Texts = ()  # every one must be in the token's `scope`, else 403
+    auth_resource_base_url: OptionalText = None  # public base URL in Protected Resource Metadata
 
-    def __post_init__(self) -> None:
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Built directly, the settings are what is passed (like a dataclass); load_settings layers."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServerSettings:
+        """Raises ConfigError (not a pydantic error: it passes through as it is) with every problem."""
         problems = self._auth_problems()
         if not self.path.startswith("/"):
             problems.append(f"path must start with '/': {self.path!r}")
@@ -72,6 +160,7 @@ class ServerSettings:
         problems += self._limit_problems()
         if problems:
             raise ConfigError("; ".join(problems))
+        return self
 
     def _limit_problems(self) -> list[str]:
         positive = ("session_idle_timeout_s", "init_timeout_s", "request_state_ttl_s")
@@ -113,20 +202,81 @@ class ServerSettings:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{self.path}"
+        return http_url(self.host, self.port, self.path)
 
     def with_container_defaults(self) -> ServerSettings:
         """AgentCore Runtime: every interface, port 8000, /mcp; any Host (the platform fronts it)."""
-        return replace(self, host="0.0.0.0", port=8000, path="/mcp", container=True)
+        return self.model_copy(update={"host": "0.0.0.0", "port": 8000, "path": "/mcp", "container": True})
 
 
-_TYPES = {f.name: f.type for f in fields(ServerSettings)}
+def http_url(host: str, port: int, path: str) -> str:
+    """`http://host:port/path`, an IPv6 host in brackets."""
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}{path}"
+
+
 # --container is a mode with its own defaults (with_container_defaults), not a file setting.
-_FILE_KEYS = [name for name in _TYPES if name != "container"]
+FILE_KEYS = [name for name in ServerSettings.model_fields if name != "container"]
 
 
-ENV_PREFIX = "TRIP_SERVER_"
+class _TomlTable(PydanticBaseSettingsSource):
+    """The [trip_server] table of a TOML file.
+
+    Raises:
+        ConfigError: unreadable file, not TOML, no table, or an unknown key.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], config_file: Path) -> None:
+        super().__init__(settings_cls)
+        try:
+            data = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"cannot read {config_file}: {error.strerror}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{config_file} is not valid TOML: {error}") from error
+        if "trip_server" not in data:
+            raise ConfigError(f"{config_file} has no [trip_server] table (see configs/server.toml)")
+        self.table = data["trip_server"]
+        unknown = sorted(set(self.table) - set(FILE_KEYS))
+        if unknown:
+            raise ConfigError(f"{config_file}: unknown [trip_server] key(s) {', '.join(unknown)}; known: {', '.join(FILE_KEYS)}")
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.table.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.table)
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """TRIP_SERVER_<KEY> variables of `env` (not os.environ: the caller says which), each parsed from
+    text as its field's FromText says; an empty variable is unset.
+
+    Raises:
+        ConfigError: a number variable that is not a number.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raw = self.env.get(ENV_PREFIX + field_name.upper())
+        if not raw:
+            return None, field_name, False
+        parse = next((item.parse for item in field.metadata if isinstance(item, FromText)), str)
+        try:
+            return parse(raw), field_name, False
+        except ValueError as error:
+            raise ConfigError(f"{ENV_PREFIX}{field_name.upper()} must be a number, not {raw!r}") from error
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for name in FILE_KEYS:
+            value, key, _ = self.get_field_value(self.settings_cls.model_fields[name], name)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 def load_settings(
@@ -142,76 +292,12 @@ def load_settings(
     Raises:
         ConfigError: unreadable file, unknown key, or a value of the wrong type.
     """
-    values: dict[str, Any] = {}
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    sources: list[PydanticBaseSettingsSource] = [InitSettingsSource(ServerSettings, given), _Environment(ServerSettings, env or {})]
     if config_file is not None:
-        try:
-            data = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(f"cannot read {config_file}: {error.strerror}") from error
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{config_file} is not valid TOML: {error}") from error
-        if "trip_server" not in data:
-            raise ConfigError(f"{config_file} has no [trip_server] table (see configs/server.toml)")
-        table = data["trip_server"]
-        unknown = sorted(set(table) - set(_FILE_KEYS))
-        if unknown:
-            raise ConfigError(f"{config_file}: unknown [trip_server] key(s) {', '.join(unknown)}; known: {', '.join(_FILE_KEYS)}")
-        values.update(table)
-    values.update(_from_env(env or {}))
-    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+        sources.append(_TomlTable(ServerSettings, config_file))
     try:
-        converted = {key: _convert(key, value) for key, value in values.items()}
-        return ServerSettings(**converted)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"invalid server setting: {error}") from error
-
-
-def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """File keys from TRIP_SERVER_<KEY> variables, parsed from text by the key's type.
-
-    Raises:
-        ConfigError: a number variable that is not a number.
-    """
-    values: dict[str, Any] = {}
-    for key in _FILE_KEYS:
-        raw = env.get(ENV_PREFIX + key.upper())
-        if not raw:
-            continue
-        kind = str(_TYPES[key])
-        try:
-            if "tuple" in kind:
-                values[key] = [item.strip() for item in raw.split(",") if item.strip()]
-            elif kind in ("int", "float"):
-                values[key] = int(raw) if kind == "int" else float(raw)
-            else:
-                values[key] = raw
-        except ValueError as error:
-            raise ConfigError(f"{ENV_PREFIX}{key.upper()} must be a number, not {raw!r}") from error
-    return values
-
-
-def _convert(key: str, value: Any) -> Any:
-    kind = str(_TYPES[key])
-    if key == "db":
-        if not isinstance(value, str | Path) or value == "":
-            raise ValueError(f"db must be a file path or a postgresql:// URL, not {value!r}")
-        return parse_db(value)
-    if "Path" in kind:
-        return Path(value).expanduser() if value not in (None, "") else None
-    if "tuple" in kind:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-            raise ValueError(f"{key} must be a list of strings")
-        return tuple(value)
-    if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
-        raise ValueError(f"{key} must be an integer, not {value!r}")
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{key} must be a number, not {value!r}")
-        return float(value)
-    if kind in ("str", "bool") and type(value).__name__ != kind:
-        raise ValueError(f"{key} must be a {kind}, not {value!r}")
-    if kind == "str | None" and not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, not {value!r}")
-    return value
+        return ServerSettings(_build_sources=(tuple(sources), given))
+    except ValidationError as error:
+        clauses = [f"{'.'.join(map(str, item['loc']))} {item['msg']}" for item in error.errors()]
+        raise ConfigError(f"invalid server setting: {'; '.join(clauses)}") from None
