@@ -17,7 +17,7 @@ from pydantic import AnyHttpUrl
 from starlette.routing import Route
 
 from mcp_server.errors import ConfigError
-from mcp_server.settings import ServerSettings
+from mcp_server.settings import ServerSettings, http_url
 
 logger = logging.getLogger("trip_server")
 
@@ -129,5 +129,4 @@ def owner_of(token: AccessToken) -> str | None:
 
 
 def _local_base_url(settings: ServerSettings) -> str:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
+    return http_url(settings.host, settings.port, "")

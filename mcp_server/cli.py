@@ -12,10 +12,11 @@ from pathlib import Path
 
 import uvicorn
 
+from mcp_server.compat import CannotListen, ListeningServer
 from mcp_server.errors import TripServerError
 from mcp_server.logs import install_redaction
 from mcp_server.server import build_server, http_app
-from mcp_server.settings import ServerSettings, load_settings
+from mcp_server.settings import ServerSettings, http_url, load_settings
 from mcp_server.store import describe_db, open_store
 
 
@@ -46,21 +47,6 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         # The values as load_settings parsed them (a --db URL stays text, a path becomes a Path).
         settings = container.model_copy(update={key: getattr(settings, key) for key, value in overrides.items() if value is not None})
     return settings
-
-
-class _AnnouncingServer(uvicorn.Server):
-    """Prints the `listening on` line once the socket accepts connections (scripts wait for it)."""
-
-    def __init__(self, config: uvicorn.Config, path: str) -> None:
-        super().__init__(config)
-        self.path = path
-
-    async def startup(self, sockets: list | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            host, port = self.servers[0].sockets[0].getsockname()[:2]
-            host = f"[{host}]" if ":" in host else host
-            print(f"listening on http://{host}:{port}{self.path}", flush=True)
 
 
 # File descriptors kept back from connections: the listening socket, SQLite, logs, the catalogue.
@@ -116,9 +102,13 @@ async def serve(settings: ServerSettings) -> None:
             # Open SSE streams would otherwise hold shutdown until every client goes away.
             timeout_graceful_shutdown=2,
         )
-        server = _AnnouncingServer(config, settings.path)
-        await server.serve()
-    except SystemExit as error:  # uvicorn exits when it cannot bind
+
+        def announce(host: str, port: int) -> None:
+            """The one line on stdout, once the socket accepts connections: scripts wait for it."""
+            print(f"listening on {http_url(host, port, settings.path)}", flush=True)
+
+        await ListeningServer(config, announce).serve()
+    except CannotListen as error:
         raise TripServerError(
             f"could not listen on {settings.host}:{settings.port} (in use? pick another with --port, or 0 for any)"
         ) from error

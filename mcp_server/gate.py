@@ -22,8 +22,6 @@ from http import HTTPStatus
 from typing import Any
 
 import pydantic_core
-from mcp.server.streamable_http import check_accept_headers
-from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from mcp_types import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -40,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcp_server.compat import DEFAULT_MAX_REQUEST_BODY_SIZE, check_accept_headers
 from mcp_server.sessions import SessionKeeper
 
 RETRY_AFTER_S = 5

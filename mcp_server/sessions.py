@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 
+from mcp_server.compat import forget_session, session_count, session_manager, session_transport, swap_idle_scope
 from mcp_server.logs import session_tag
 
 
@@ -69,22 +70,21 @@ class SessionKeeper:
         self._app = app
 
     def session_count(self) -> int:
-        manager = self._manager()
-        return len(manager._server_instances) if manager is not None else 0
+        manager = session_manager(self._app)
+        return session_count(manager) if manager is not None else 0
 
     def forget_if_terminated(self, session_id: str) -> None:
         """Drop a session the client ended (DELETE): mcp 2.1.1 keeps terminated transports in its
         map forever, so ended sessions would leak and count against max_sessions."""
-        manager = self._manager()
-        transport = manager._server_instances.get(session_id) if manager is not None else None
+        manager = session_manager(self._app)
+        transport = session_transport(manager, session_id) if manager is not None else None
         if transport is not None and transport.is_terminated:
-            manager._server_instances.pop(session_id, None)
-            manager._session_owners.pop(session_id, None)
+            forget_session(manager, session_id)  # type: ignore[arg-type]  # a transport implies a manager
 
     def is_gone(self, session_id: str) -> bool:
         """The session was ended (DELETE, idle timeout, shutdown) or never existed."""
-        manager = self._manager()
-        transport = manager._server_instances.get(session_id) if manager is not None else None
+        manager = session_manager(self._app)
+        transport = session_transport(manager, session_id) if manager is not None else None
         return transport is None or transport.is_terminated
 
     def expire_soon(self, session_id: str, seconds: float) -> None:
@@ -130,28 +130,9 @@ class SessionKeeper:
             raise ClientGone(session_tag(session_id))
 
     def _deadline(self, session_id: str) -> _HeldDeadline | None:
-        manager = self._manager()
-        if manager is None or manager.session_idle_timeout is None:
+        manager = session_manager(self._app)
+        timeout = manager.session_idle_timeout if manager is not None else None
+        transport = session_transport(manager, session_id) if manager is not None else None
+        if timeout is None or transport is None:
             return None
-        # The manager exposes no public lookup of a session's transport; this private map is it.
-        transport = manager._server_instances.get(session_id)
-        scope = getattr(transport, "idle_scope", None)
-        if scope is None:
-            return None
-        if not isinstance(scope, _HeldDeadline):
-            scope = _HeldDeadline(scope, manager.session_idle_timeout)
-            transport.idle_scope = scope
-        return scope
-
-    def _manager(self) -> Any:
-        """The session manager, which fastmcp keeps on the MCP route's endpoint, not on the app.
-
-        With auth on the endpoint is wrapped (RequireAuthMiddleware), hence the walk down `.app`.
-        """
-        for route in getattr(self._app, "routes", []):
-            endpoint = getattr(route, "endpoint", None)
-            while endpoint is not None and not hasattr(endpoint, "session_manager"):
-                endpoint = getattr(endpoint, "app", None)
-            if endpoint is not None and endpoint.session_manager is not None:
-                return endpoint.session_manager
-        return None
+        return swap_idle_scope(transport, lambda scope: scope if isinstance(scope, _HeldDeadline) else _HeldDeadline(scope, timeout))
