@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from agent.errors import TripAgentError
+from mcp_server.launch import ready_url, server_command
 
 if TYPE_CHECKING:
     from agent.config import AgentSettings
 
 logger = logging.getLogger(__name__)
 
-READY_PREFIX = "listening on "
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 _STDERR_LINE_CHARS = 500
@@ -50,7 +49,7 @@ class BundledServer:
         Raises:
             TripAgentError: The server exited or did not become ready in time (its stderr is quoted).
         """
-        command = [sys.executable, "-m", "mcp_server.cli", "--port", "0"]
+        command = server_command()
         if db is not None:
             command += ["--db", str(db)]
         if config is not None:
@@ -111,8 +110,9 @@ class BundledServer:
                     f"the bundled trip-server exited with status {code}{self._stderr_tail()}",
                     hint="run `trip-server --port 0` to see why, or pass --server URL",
                 )
-            if line.startswith(READY_PREFIX):
-                return line[len(READY_PREFIX) :].strip()
+            url = ready_url(line)
+            if url is not None:
+                return url
 
     def _stderr_tail(self) -> str:
         # The last line of a traceback names the error; the whole of it would break the one-line rule.

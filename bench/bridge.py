@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_flow import ANSWERS, sample, start  # noqa: E402
 
 from agent.bridge import McpBridge  # noqa: E402
+from mcp_server.launch import server_command  # noqa: E402
 from agent.config import ModelSettings, SamplingSettings  # noqa: E402
 from agent.providers.playback import PlaybackModel  # noqa: E402
 from agent.sampling_policy import Sampler  # noqa: E402
@@ -130,7 +131,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     db = Path(tempfile.mkdtemp()) / "bench.db"
-    server, url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
+    server, url = start(server_command("--db", str(db)))
     try:
         print(f"{'revision / measure':<34}{'bare client':>13}{'agent bridge':>14}{'ratio':>8}   (medians, {args.runs} flows each)")
         for mode, label in (("legacy", "2025-11-25"), ("auto", "2026-07-28")):

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from fastmcp import Client
 
+from mcp_server.launch import ServerDidNotStart, server_command, start_listening
+
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = {
     "destination": {"destination": "Okinawa"},
@@ -62,12 +64,10 @@ async def one_flow(url: str, mode: str) -> tuple[float, int]:
 
 def start(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     """The server of `command`, run from `cwd` (`-m mcp_server.cli` runs the code found there)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
-    line = process.stdout.readline()
-    if not line.startswith("listening on"):
-        process.kill()
-        raise SystemExit(f"server did not start: {command}")
-    return process, line.split()[-1]
+    try:
+        return start_listening(command, stderr=subprocess.DEVNULL, cwd=cwd)
+    except ServerDidNotStart as error:
+        raise SystemExit(str(error)) from None
 
 
 async def alternate(urls: list[str], mode: str, runs: int, sample: Callable[[str, str], Awaitable[list[float]]]) -> list[float]:
@@ -89,7 +89,7 @@ async def flow_time(url: str, mode: str) -> list[float]:
 def ours_and_bare() -> Iterator[tuple[str, str]]:
     """trip-server (on a fresh database) and the bare server, both on loopback; their URLs."""
     db = Path(tempfile.mkdtemp()) / "bench.db"
-    ours, ours_url = start([sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db)])
+    ours, ours_url = start(server_command("--db", str(db)))
     bare, bare_url = start([sys.executable, str(ROOT / "bench" / "bare_server.py")])
     try:
         yield ours_url, bare_url

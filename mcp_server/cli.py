@@ -14,6 +14,7 @@ import uvicorn
 
 from mcp_server.compat import CannotListen, ListeningServer
 from mcp_server.errors import TripServerError
+from mcp_server.launch import READY_PREFIX
 from mcp_server.logs import install_redaction
 from mcp_server.server import build_server, http_app
 from mcp_server.settings import ServerSettings, http_url, load_settings
@@ -105,7 +106,7 @@ async def serve(settings: ServerSettings) -> None:
 
         def announce(host: str, port: int) -> None:
             """The one line on stdout, once the socket accepts connections: scripts wait for it."""
-            print(f"listening on {http_url(host, port, settings.path)}", flush=True)
+            print(f"{READY_PREFIX}{http_url(host, port, settings.path)}", flush=True)
 
         await ListeningServer(config, announce).serve()
     except CannotListen as error:

@@ -39,6 +39,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_server.compat import DEFAULT_MAX_REQUEST_BODY_SIZE, check_accept_headers
+from mcp_server.middleware import shorten
 from mcp_server.sessions import SessionKeeper
 
 RETRY_AFTER_S = 5
@@ -193,9 +194,7 @@ def _busy(what: str) -> Response:
 
 
 def _error(message: str, status: HTTPStatus, code: int = INVALID_REQUEST, headers: dict[str, str] | None = None) -> Response:
-    if len(message) > MAX_DETAIL_CHARS:
-        message = message[: MAX_DETAIL_CHARS - 1] + "…"
-    body = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message))
+    body = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=shorten(message, MAX_DETAIL_CHARS)))
     return Response(
         body.model_dump_json(by_alias=True, exclude_unset=True),
         status_code=status,

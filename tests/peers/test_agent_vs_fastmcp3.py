@@ -9,15 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mcp_server.launch import start_listening
+
 SERVER = Path(__file__).with_name("fastmcp3_server.py")
 
 
 def test_agent_completes_a_legacy_only_fastmcp3_tool(tmp_path, peers_python):
-    server = subprocess.Popen([str(peers_python), str(SERVER)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server, url = start_listening([str(peers_python), str(SERVER)], stderr=subprocess.DEVNULL)
     try:
-        line = server.stdout.readline()
-        assert line.startswith("listening on "), line
-        url = line.split()[-1]
         playback = tmp_path / "play.json"
         playback.write_text(json.dumps({
             "turns": [{"tool_use": {"name": "find_onsen", "input": {}}}, {"text": "Found your inn."}],

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 
+from mcp_server.launch import server_command, start_listening
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
 from tests.server.postgres_cluster import PostgresCluster, PostgresUnavailable
@@ -110,18 +109,8 @@ class RunningServer:
 def start_server_process(tmp_path: Path, *extra: str) -> RunningServer:
     """trip-server as a user runs it, on a free loopback port; ready when it prints its URL."""
     db = tmp_path / "http.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    line = process.stdout.readline()
-    if not line.startswith("listening on "):
-        process.kill()
-        raise RuntimeError(f"trip-server did not start: {line!r} {process.stderr.read()}")
-    return RunningServer(url=line.split()[-1], db=db, process=process)
+    process, url = start_listening(server_command("--db", str(db), *extra), stderr=subprocess.PIPE)
+    return RunningServer(url=url, db=db, process=process)
 
 
 @pytest.fixture(scope="module")

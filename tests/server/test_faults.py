@@ -8,7 +8,6 @@ elicitation handler, then waits there forever.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from fastmcp import Client
 
+from mcp_server.launch import server_command, start_listening
 from mcp_server.logs import session_tag
 from tests.server.conftest import Human, client, llm
 
@@ -59,21 +59,8 @@ class LoggedServer:
 def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log", **popen: Any) -> LoggedServer:
     """trip-server on a free loopback port; ready once it prints its `listening on` line."""
     log = directory / log_name
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server.cli", "--port", "0", "--db", str(db), *extra],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            **popen,
-        )
-    line = process.stdout.readline()
-    if not line.startswith("listening on "):
-        process.kill()
-        raise RuntimeError(f"trip-server did not start: {line!r}\n{log.read_text()}")
-    return LoggedServer(url=line.split()[-1], db=db, log=log, process=process)
+    process, url = start_listening(server_command("--db", str(db), *extra), log=log, cwd=ROOT, **popen)
+    return LoggedServer(url=url, db=db, log=log, process=process)
 
 
 def idle_config(directory: Path, seconds: float, **more: float) -> str:
