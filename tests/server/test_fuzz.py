@@ -382,7 +382,15 @@ def test_any_json_as_a_message_is_handled(http_target, body):
 
 
 async def test_the_server_is_healthy_after_the_bad_input(http_target):
-    # Runs after the tests above in this module (file order): the same process still books.
+    # Its own bad input first, whichever of the tests above ran before it (or did not): then the
+    # same process still books.
+    async with httpx.AsyncClient(timeout=60) as http:
+        for body in MALFORMED.values():
+            assert_handled(await http.post(http_target.url, content=body, headers=MCP_HEADERS))
+        bad_calls = [("get_quote", {"destination": "x" * (5 << 20)}), ("plan_trip", [None, {"a": []}]), ("book_quote", {"quote_id": 1e308})]
+        for tool, arguments in bad_calls:
+            headers, body = modern_call(tool, arguments)
+            assert_handled(await http.post(http_target.url, content=body, headers=headers))
     async with client(http_target.url, Human([{"decision": "Book"}]), mode="legacy") as c:
         result = await c.call_tool("plan_trip", {"destination": "Fukuoka", "trip_type": "solo", "nights": 1})
     assert result.structured_content["status"] == "booked"
