@@ -38,7 +38,7 @@ chromium:
 		echo "installing chromium (Debian) for the eval report test"; \
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The suite starts its own throwaway PostgreSQL (tests/server/postgres_cluster.py) from Debian's
+# The suite starts its own throwaway PostgreSQL (tests/mcp_server/postgres_cluster.py) from Debian's
 # server binaries; a fresh machine gets them here, once. Not root: say what to run.
 postgres-binaries:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \

@@ -1,13 +1,13 @@
 """Benchmark: the booking store, SQLite vs PostgreSQL, one trip-server replica vs two, side by side.
 
 For each deployment, over loopback HTTP with 2026-07-28 clients whose every request goes to the
-next replica in turn (tests/server/replicas.py):
+next replica in turn (tests/mcp_server/replicas.py):
 - bookings/s: plan_trip calls with every argument given (quote saved, one Book round, booking
   written), --concurrency at a time, in batches; a batch's rate is its bookings over its wall time;
 - flow latency: whole plan_trip flows from nothing (4 questions, sampling, the Book question), one
   at a time.
 All deployments run at once and take turns, round after round, so machine noise hits them alike.
-PostgreSQL is a throwaway cluster started here (Debian's binaries; see tests/server/postgres_cluster.py),
+PostgreSQL is a throwaway cluster started here (Debian's binaries; see tests/mcp_server/postgres_cluster.py),
 durability off as in the tests; SQLite runs with its defaults (WAL, synchronous=NORMAL).
 
     .venv/bin/python bench/store.py [--bookings 200] [--concurrency 20] [--runs 15] [--rounds 5]
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.server.postgres_cluster import PostgresCluster  # noqa: E402
-from tests.server.replicas import replicas, spread_client  # noqa: E402
-from tests.server.conftest import Human  # noqa: E402
+from tests.mcp_server.postgres_cluster import PostgresCluster  # noqa: E402
+from tests.mcp_server.replicas import replicas, spread_client  # noqa: E402
+from tests.mcp_server.conftest import Human  # noqa: E402
 
 TRIP = {"destination": "Kyoto", "trip_type": "couple", "nights": 2}
 FLOW = [{"destination": "Okinawa"}, {"trip_type": "friends"}, {"nights": 3}, {"travelers": 3}, {"decision": "Book"}]

@@ -40,7 +40,7 @@ from agent.ui.progress import ProgressView
 from agent.ui.review import SamplingReview
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.conftest import RunningServer, start_server_process
+from tests.mcp_server.conftest import RunningServer, start_server_process
 
 
 @pytest.fixture

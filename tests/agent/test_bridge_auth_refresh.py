@@ -20,8 +20,8 @@ from agent.errors import TripAgentError
 from agent.human import AbsentHuman
 from mcp_server.server import build_server, http_app
 from mcp_server.settings import load_settings
-from tests.server.conftest import RunningServer, start_server_process
-from tests.server.test_auth import IdentityProvider, auth_config, idp  # noqa: F401 (idp is a fixture)
+from tests.mcp_server.conftest import RunningServer, start_server_process
+from tests.mcp_server.test_auth import IdentityProvider, auth_config, idp  # noqa: F401 (idp is a fixture)
 from tests.agent.conftest import MODES, Target
 
 REFRESHED = "travel-planner: token refreshed after 401"

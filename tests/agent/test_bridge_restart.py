@@ -12,7 +12,7 @@ import pytest
 from agent.errors import TripAgentError
 from agent.human import ScriptedHuman
 from agent.server_process import BundledServer
-from tests.server.conftest import RunningServer, start_server_process
+from tests.mcp_server.conftest import RunningServer, start_server_process
 from tests.agent.conftest import Target
 
 KNOWN = {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1}

@@ -4,7 +4,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.server.conftest import start_server_process
+from tests.mcp_server.conftest import start_server_process
 
 CLIENT = Path(__file__).with_name("fastmcp3_client.py")
 

@@ -12,7 +12,7 @@ from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
 from tests.agent.conftest import read_events
-from tests.server.conftest import http_server  # noqa: F401  (a fixture)
+from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
 
@@ -284,7 +284,7 @@ async def test_local_commands_answer_while_the_server_is_still_connecting(pipe, 
 
 
 async def test_a_dead_server_is_reported_before_the_first_turn_and_the_message_waits_for_it(pipe, screen, tmp_path, free_port):
-    from tests.server.conftest import start_server_process
+    from tests.mcp_server.conftest import start_server_process
 
     script = tmp_path / "hello.json"
     script.write_text(json.dumps({"turns": [{"text": "Hello there."}]}))

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import Human, client
-from tests.server.replicas import pg_rows, replicas, spread_client
-from tests.server.test_faults import LoggedServer, rows, start_logged_server
+from tests.mcp_server.conftest import client, Human, LoggedServer, rows, start_logged_server
+from tests.mcp_server.replicas import pg_rows, replicas, spread_client
 
 pytestmark = pytest.mark.load
 

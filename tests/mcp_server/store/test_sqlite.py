@@ -11,7 +11,7 @@ import pytest
 
 from mcp_server.errors import StoreBusy, StoreUnavailable
 from mcp_server.store.sqlite import GONE, SqliteStore
-from tests.server.test_store import PRICE
+from tests.mcp_server.store.test_base import PRICE
 
 
 @pytest.fixture

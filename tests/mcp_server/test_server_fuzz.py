@@ -44,8 +44,7 @@ from mcp_server.flow import (
 from mcp_server.pricing import price_trip
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.conftest import Human, client
-from tests.server.test_faults import MCP_HEADERS, bookings_by_quote, rows, start_logged_server
+from tests.mcp_server.conftest import bookings_by_quote, client, Human, MCP_HEADERS, rows, start_logged_server
 
 CATALOG = load_catalog()
 INTERNAL_ERROR = -32603

@@ -1,5 +1,6 @@
-"""trip-server's store as an operator meets it, over real processes and loopback HTTP: the --db
-setting, failing closed at start and at a write, and reads that never queue behind a stuck writer."""
+"""mcp_server/store/__init__.py (open_store, parse_db) as trip-server's operator meets it, over real
+processes and loopback HTTP: the --db setting, failing closed at start and at a write, reads that
+never queue behind a stuck writer, bookings that survive a restart, a locked database."""
 
 from __future__ import annotations
 
@@ -7,23 +8,23 @@ import asyncio
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
 from mcp_server.cli import parse_args, settings_from_args
+from mcp_server.launch import server_command
 from mcp_server.settings import load_settings
-from tests.server.conftest import Human, client
-from tests.server.test_faults import ROOT, bookings_by_quote, start_logged_server
-from tests.server.test_store_sqlite import immutable
+from tests.mcp_server.conftest import ROOT, Human, bookings_by_quote, client, llm, post_on_session, rows, start_logged_server
+from tests.mcp_server.store.test_sqlite import immutable
 
 
 def trip_server(cwd, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """trip-server expected to exit at start (it would print `listening on` and serve otherwise)."""
     return subprocess.run(
-        [sys.executable, "-m", "mcp_server.cli", "--port", "0", *args],
+        server_command(*args),
         capture_output=True, text=True, timeout=60, cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
@@ -131,3 +132,82 @@ def test_a_postgresql_url_survives_every_setting_source(tmp_path):
     assert load_settings(env={"TRIP_SERVER_DB": url.replace("postgresql", "postgres")}).db.startswith("postgres://trips")
     assert settings_from_args(parse_args(["--db", url, "--container"])).db == url
     assert load_settings(overrides={"db": "~/trips.db"}).db == Path("~/trips.db").expanduser()
+
+
+@pytest.mark.faults
+async def test_a_restarted_server_keeps_bookings_and_a_retried_book_writes_once(tmp_path):
+    db = tmp_path / "trips.db"
+    first = start_logged_server(tmp_path, db, log_name="first.log")
+    try:
+        async with client(first.url, Human([{"decision": "Book"}]), mode="legacy") as c:
+            booked = (await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})).structured_content
+
+        # A second conversation is at its Book/Cancel question when the server dies.
+        asked = asyncio.Event()
+
+        async def still_thinking(message, response_type, params, context):
+            asked.set()
+            await asyncio.Event().wait()
+
+        interrupted = Client(first.url, mode="legacy", elicitation_handler=still_thinking, sampling_handler=llm)
+        async with interrupted:
+            old_session = interrupted.transport.get_session_id()
+            call = asyncio.create_task(interrupted.call_tool("plan_trip", {"destination": "Fukuoka", "trip_type": "couple", "nights": 3}))
+            await asyncio.wait_for(asked.wait(), 30)
+            first.process.kill()
+            first.process.wait(timeout=10)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+    finally:
+        first.stop()
+
+    # The booking survived the kill; the interrupted conversation left a quote and no booking.
+    (fukuoka_quote,) = [q for (q, price) in rows(db, "SELECT id, price FROM quotes") if '"Fukuoka"' in price]
+    assert bookings_by_quote(db) == {booked["quote_id"]: booked["reservation_id"]}
+
+    second = start_logged_server(tmp_path, db, log_name="second.log")
+    try:
+        assert post_on_session(second.url, old_session).status_code == 404  # the client must re-initialize
+        async with client(second.url, Human([{"confirm": True}] * 3), mode="legacy") as c:
+            retried = await c.call_tool("book_quote", {"quote_id": booked["quote_id"]})
+            resumed = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
+            resumed_again = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
+    finally:
+        second.stop()
+
+    assert retried.structured_content["reservation_id"] == booked["reservation_id"]
+    assert resumed.structured_content["status"] == "booked"
+    assert resumed_again.structured_content["reservation_id"] == resumed.structured_content["reservation_id"]
+    assert bookings_by_quote(db) == {
+        booked["quote_id"]: booked["reservation_id"],
+        fukuoka_quote: resumed.structured_content["reservation_id"],
+    }
+
+
+@pytest.mark.faults
+async def test_a_locked_database_is_a_clear_error_and_booking_works_after_release(tmp_path):
+    server = start_logged_server(tmp_path, tmp_path / "trips.db")
+    try:
+        async with client(server.url, Human([{"decision": "Cancel"}, {"confirm": True}, {"confirm": True}]), mode="legacy") as c:
+            planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 2})
+            quote_id = planned.structured_content["quote_id"]
+            locker = sqlite3.connect(server.db, isolation_level=None)
+            locker.execute("BEGIN EXCLUSIVE")
+            try:
+                locked = await c.call_tool("book_quote", {"quote_id": quote_id}, raise_on_error=False)
+                assert bookings_by_quote(server.db) == {}
+            finally:
+                locker.execute("ROLLBACK")
+                locker.close()
+            released = await c.call_tool("book_quote", {"quote_id": quote_id})
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+
+    assert locked.is_error
+    assert locked.content[0].text == (
+        "The booking database is busy (another process holds its lock); nothing was changed. Try again in a moment."
+    )
+    assert released.structured_content["status"] == "booked"
+    assert bookings_by_quote(server.db) == {quote_id: released.structured_content["reservation_id"]}

@@ -3,8 +3,7 @@
 import httpx
 import pytest
 
-from tests.server.conftest import client, start_server_process
-from tests.server.test_faults import start_logged_server
+from tests.mcp_server.conftest import client, start_logged_server, start_server_process
 
 INITIALIZE = {
     "jsonrpc": "2.0",

@@ -9,7 +9,7 @@ import httpx
 import mcp_types
 import pytest
 
-from tests.server.conftest import MODES, Human, client
+from tests.mcp_server.conftest import MODES, Human, client
 
 KNOWN = {"destination": "Kyoto", "trip_type": "solo", "nights": 1}
 MODERN = "2026-07-28"

@@ -23,8 +23,7 @@ from fastmcp import Client
 from fastmcp.client.transports import StreamableHttpTransport
 from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT, MCP_DEFAULT_TIMEOUT
 
-from tests.server.conftest import llm
-from tests.server.test_faults import LoggedServer, start_logged_server
+from tests.mcp_server.conftest import llm, LoggedServer, start_logged_server
 
 
 def shared_config(directory: Path, keys: list[str], extra: str = "") -> str:

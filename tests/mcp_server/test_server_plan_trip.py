@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.server.conftest import MODES, Human, Progress, client
+from tests.mcp_server.conftest import MODES, Human, Progress, client
 
 FULL = [{"destination": "Okinawa"}, {"trip_type": "friends"}, {"nights": 3}, {"travelers": 3}, {"decision": "Book"}]
 

@@ -3,8 +3,8 @@ round is replayed, however often (the spec leaves single use to the server)."""
 
 import sqlite3
 
-from tests.server.conftest import Human, client
-from tests.server.test_request_state import accept, call
+from tests.mcp_server.conftest import Human, client
+from tests.mcp_server.test_keys_request_state import accept, call
 
 ARGS = {"destination": "Kyoto", "trip_type": "solo"}  # nights is the last question before the search
 

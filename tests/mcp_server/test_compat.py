@@ -17,7 +17,7 @@ from mcp_server import compat
 from mcp_server.server import build_server, http_app
 from mcp_server.sessions import _HeldDeadline
 from mcp_server.settings import load_settings
-from tests.server.test_security import HEADERS, INITIALIZE
+from tests.mcp_server.test_server_security import HEADERS, INITIALIZE
 
 
 class CountingScope:

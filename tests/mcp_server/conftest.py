@@ -1,22 +1,27 @@
-"""Server fixtures: a real server over a real SQLite file, and a scripted human for its questions."""
+"""Server fixtures: a real server over a real SQLite file, a scripted human for its questions, and
+trip-server processes on loopback (with their log, for tests that wait on what it says)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 
 from mcp_server.launch import server_command, start_listening
+from mcp_server.logs import session_tag
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.postgres_cluster import PostgresCluster, PostgresUnavailable
+from tests.mcp_server.postgres_cluster import PostgresCluster, PostgresUnavailable
 
 MODES = ["legacy", "auto"]  # auto negotiates 2026-07-28 with our server
 
@@ -111,6 +116,70 @@ def start_server_process(tmp_path: Path, *extra: str) -> RunningServer:
     db = tmp_path / "http.db"
     process, url = start_listening(server_command("--db", str(db), *extra), stderr=subprocess.PIPE)
     return RunningServer(url=url, db=db, process=process)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+
+
+@dataclass
+class LoggedServer:
+    """trip-server with its stderr in a file, so a test can wait for what it logs."""
+
+    url: str
+    db: Path
+    log: Path
+    process: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"trip-server did not log {text!r} within {timeout} s:\n{self.log_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log", **popen: Any) -> LoggedServer:
+    """trip-server on a free loopback port; ready once it prints its `listening on` line."""
+    log = directory / log_name
+    process, url = start_listening(server_command("--db", str(db), *extra), log=log, cwd=ROOT, **popen)
+    return LoggedServer(url=url, db=db, log=log, process=process)
+
+
+def idle_config(directory: Path, seconds: float, **more: float) -> str:
+    config = directory / "server.toml"
+    extra = "".join(f"{key} = {value!r}\n" for key, value in more.items())
+    config.write_text(f"[trip_server]\nsession_idle_timeout_s = {seconds}\n{extra}")
+    return str(config)
+
+
+def idle_timeout_line(session_id: str) -> str:
+    """mcp's line for a timed-out session, with the id as the logs show it (a one-way tag)."""
+    return f"Session {session_tag(session_id)} idle timeout"
+
+
+def post_on_session(url: str, session_id: str) -> httpx.Response:
+    headers = {**MCP_HEADERS, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+    return httpx.post(url, json=PING, headers=headers, timeout=10)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def bookings_by_quote(db: Path) -> dict[str, str]:
+    return dict(rows(db, "SELECT quote_id, id FROM bookings"))
 
 
 @pytest.fixture(scope="module")

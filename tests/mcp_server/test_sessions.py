@@ -1,6 +1,7 @@
-"""Faults over real HTTP: a client killed mid-question, a server restart, an expired session, a locked database.
+"""Legacy sessions over real HTTP (mcp_server/sessions.py, middleware.py): held open for a whole
+tool call, however long the human takes; a client killed mid-question; an expired session.
 
-Run as a program (`python -m tests.server.test_faults URL`) this module is the client that gets
+Run as a program (`python -m tests.mcp_server.test_sessions URL`) this module is the client that gets
 killed: it starts plan_trip on a legacy session and prints `asked <session id>` from inside its
 elicitation handler, then waits there forever.
 """
@@ -8,71 +9,29 @@ elicitation handler, then waits there forever.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastmcp import Client
 
-from mcp_server.launch import server_command, start_listening
 from mcp_server.logs import session_tag
-from tests.server.conftest import Human, client, llm
+from tests.mcp_server.conftest import (
+    ROOT,
+    Human,
+    LoggedServer,
+    bookings_by_quote,
+    client,
+    idle_config,
+    idle_timeout_line,
+    llm,
+    post_on_session,
+    rows,
+    start_logged_server,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
 VICTIM_TRIP = {"destination": "Hokkaido", "trip_type": "family", "nights": 4, "travelers": 5}
-
-
-@dataclass
-class LoggedServer:
-    """trip-server with its stderr in a file, so a test can wait for what it logs."""
-
-    url: str
-    db: Path
-    log: Path
-    process: subprocess.Popen
-
-    def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    async def wait_for_log(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log_text():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"trip-server did not log {text!r} within {timeout} s:\n{self.log_text()[-3000:]}")
-            await asyncio.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process.stdout.close()
-
-
-def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log", **popen: Any) -> LoggedServer:
-    """trip-server on a free loopback port; ready once it prints its `listening on` line."""
-    log = directory / log_name
-    process, url = start_listening(server_command("--db", str(db), *extra), log=log, cwd=ROOT, **popen)
-    return LoggedServer(url=url, db=db, log=log, process=process)
-
-
-def idle_config(directory: Path, seconds: float, **more: float) -> str:
-    config = directory / "server.toml"
-    extra = "".join(f"{key} = {value!r}\n" for key, value in more.items())
-    config.write_text(f"[trip_server]\nsession_idle_timeout_s = {seconds}\n{extra}")
-    return str(config)
-
-
-def idle_timeout_line(session_id: str) -> str:
-    """mcp's line for a timed-out session, with the id as the logs show it (a one-way tag)."""
-    return f"Session {session_tag(session_id)} idle timeout"
 
 
 async def idle_timeouts_pass(server: LoggedServer, times: int) -> None:
@@ -82,27 +41,13 @@ async def idle_timeouts_pass(server: LoggedServer, times: int) -> None:
             await server.wait_for_log(idle_timeout_line(later.transport.get_session_id()), timeout=15)
 
 
-def post_on_session(url: str, session_id: str) -> httpx.Response:
-    headers = {**MCP_HEADERS, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
-    return httpx.post(url, json=PING, headers=headers, timeout=10)
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql).fetchall()
-
-
-def bookings_by_quote(db: Path) -> dict[str, str]:
-    return dict(rows(db, "SELECT quote_id, id FROM bookings"))
-
-
 pytestmark = pytest.mark.faults
 
 
 async def test_a_client_killed_mid_question_frees_its_session_and_books_nothing(tmp_path):
     server = start_logged_server(tmp_path, tmp_path / "trips.db", "--config", idle_config(tmp_path, 2))
     victim = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.server.test_faults", server.url, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        sys.executable, "-m", "tests.mcp_server.test_sessions", server.url, cwd=ROOT, stdout=asyncio.subprocess.PIPE
     )
     try:
         line = (await asyncio.wait_for(victim.stdout.readline(), 30)).decode()
@@ -150,56 +95,6 @@ async def test_a_client_killed_mid_question_frees_its_session_and_books_nothing(
     victim_quotes = [q for (q, price) in rows(server.db, "SELECT id, price FROM quotes") if '"Hokkaido"' in price]
     assert len(victim_quotes) == 1 and victim_quotes[0] not in bookings_by_quote(server.db)
     assert len(bookings_by_quote(server.db)) == 1
-
-
-async def test_a_restarted_server_keeps_bookings_and_a_retried_book_writes_once(tmp_path):
-    db = tmp_path / "trips.db"
-    first = start_logged_server(tmp_path, db, log_name="first.log")
-    try:
-        async with client(first.url, Human([{"decision": "Book"}]), mode="legacy") as c:
-            booked = (await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})).structured_content
-
-        # A second conversation is at its Book/Cancel question when the server dies.
-        asked = asyncio.Event()
-
-        async def still_thinking(message, response_type, params, context):
-            asked.set()
-            await asyncio.Event().wait()
-
-        interrupted = Client(first.url, mode="legacy", elicitation_handler=still_thinking, sampling_handler=llm)
-        async with interrupted:
-            old_session = interrupted.transport.get_session_id()
-            call = asyncio.create_task(interrupted.call_tool("plan_trip", {"destination": "Fukuoka", "trip_type": "couple", "nights": 3}))
-            await asyncio.wait_for(asked.wait(), 30)
-            first.process.kill()
-            first.process.wait(timeout=10)
-            call.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await call
-    finally:
-        first.stop()
-
-    # The booking survived the kill; the interrupted conversation left a quote and no booking.
-    (fukuoka_quote,) = [q for (q, price) in rows(db, "SELECT id, price FROM quotes") if '"Fukuoka"' in price]
-    assert bookings_by_quote(db) == {booked["quote_id"]: booked["reservation_id"]}
-
-    second = start_logged_server(tmp_path, db, log_name="second.log")
-    try:
-        assert post_on_session(second.url, old_session).status_code == 404  # the client must re-initialize
-        async with client(second.url, Human([{"confirm": True}] * 3), mode="legacy") as c:
-            retried = await c.call_tool("book_quote", {"quote_id": booked["quote_id"]})
-            resumed = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
-            resumed_again = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
-    finally:
-        second.stop()
-
-    assert retried.structured_content["reservation_id"] == booked["reservation_id"]
-    assert resumed.structured_content["status"] == "booked"
-    assert resumed_again.structured_content["reservation_id"] == resumed.structured_content["reservation_id"]
-    assert bookings_by_quote(db) == {
-        booked["quote_id"]: booked["reservation_id"],
-        fukuoka_quote: resumed.structured_content["reservation_id"],
-    }
 
 
 async def test_an_expired_session_is_404_and_a_new_session_works(tmp_path):
@@ -319,33 +214,6 @@ async def test_a_session_ended_mid_question_logs_the_flow_as_abandoned(tmp_path)
         server.stop()
     (abandoned,) = [line for line in server.log_text().splitlines() if "abandoned" in line]
     assert "tool=<plan_trip> phase=<ask:destination> | abandoned: the session ended" in abandoned
-
-
-async def test_a_locked_database_is_a_clear_error_and_booking_works_after_release(tmp_path):
-    server = start_logged_server(tmp_path, tmp_path / "trips.db")
-    try:
-        async with client(server.url, Human([{"decision": "Cancel"}, {"confirm": True}, {"confirm": True}]), mode="legacy") as c:
-            planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 2})
-            quote_id = planned.structured_content["quote_id"]
-            locker = sqlite3.connect(server.db, isolation_level=None)
-            locker.execute("BEGIN EXCLUSIVE")
-            try:
-                locked = await c.call_tool("book_quote", {"quote_id": quote_id}, raise_on_error=False)
-                assert bookings_by_quote(server.db) == {}
-            finally:
-                locker.execute("ROLLBACK")
-                locker.close()
-            released = await c.call_tool("book_quote", {"quote_id": quote_id})
-        assert server.process.poll() is None
-    finally:
-        server.stop()
-
-    assert locked.is_error
-    assert locked.content[0].text == (
-        "The booking database is busy (another process holds its lock); nothing was changed. Try again in a moment."
-    )
-    assert released.structured_content["status"] == "booked"
-    assert bookings_by_quote(server.db) == {quote_id: released.structured_content["reservation_id"]}
 
 
 async def _victim(url: str) -> None:

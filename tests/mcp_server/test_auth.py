@@ -25,8 +25,8 @@ from mcp_server.auth import owner_of
 from mcp_server.errors import ConfigError
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.conftest import MODES, Human, llm, start_server_process
-from tests.server.test_security import HEADERS, INITIALIZE
+from tests.mcp_server.conftest import MODES, Human, llm, start_server_process
+from tests.mcp_server.test_server_security import HEADERS, INITIALIZE
 
 CLIENT_A, CLIENT_B = "app-client-a", "app-client-b"
 SCOPE = "trips/book"

@@ -5,7 +5,7 @@ import json
 import pytest
 from fastmcp.exceptions import ToolError
 
-from tests.server.conftest import MODES, Human, client
+from tests.mcp_server.conftest import MODES, Human, client
 
 
 async def test_list_destinations_and_resource_agree(server):

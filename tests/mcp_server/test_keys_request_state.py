@@ -6,7 +6,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.conftest import Human, client
+from tests.mcp_server.conftest import Human, client
 
 
 def accept(key, **content):

@@ -11,9 +11,16 @@ import httpx
 import pytest
 
 from mcp_server.logs import session_tag
-from tests.server.conftest import Human, client
-from tests.server.test_faults import MCP_HEADERS, LoggedServer, idle_config, idle_timeout_line, start_logged_server
-from tests.server.test_security import INITIALIZE
+from tests.mcp_server.conftest import (
+    client,
+    Human,
+    idle_config,
+    idle_timeout_line,
+    LoggedServer,
+    MCP_HEADERS,
+    start_logged_server,
+)
+from tests.mcp_server.test_server_security import INITIALIZE
 
 PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 JUNK = [

@@ -11,8 +11,7 @@ from mcp_server.errors import ConfigError
 from mcp_server.keys import default_key_file, load_or_create_key
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.server.test_faults import LoggedServer, start_logged_server
-from tests.server.conftest import client
+from tests.mcp_server.conftest import client, LoggedServer, start_logged_server
 
 
 def free_port() -> int:

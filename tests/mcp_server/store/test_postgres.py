@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from fastmcp.exceptions import ToolError
 
-from tests.server.conftest import Human, client
-from tests.server.replicas import pg_rows, replicas, spread_client
+from tests.mcp_server.conftest import Human, client
+from tests.mcp_server.replicas import pg_rows, replicas, spread_client
 
 FULL = [{"destination": "Hokkaido"}, {"trip_type": "friends"}, {"nights": 3}, {"travelers": 4}, {"decision": "Book"}]
 
