@@ -20,6 +20,7 @@ from mcp_server.logs import session_tag
 from tests.mcp_server.conftest import (
     ROOT,
     Human,
+    MCP_HEADERS,
     LoggedServer,
     bookings_by_quote,
     client,
