@@ -4,12 +4,14 @@ By default Qwen2.5-Coder-1.5B-Instruct Q4_K_M (see weights.py); `[model] gguf` r
 The prompt is the model's own chat template with the tools (Qwen's writes calls as
 `<tool_call>{"name": …, "arguments": …}</tool_call>`). Each reply is one of:
 
-- a tool call, when the most likely first token is `<tool_call>`: the call is then generated
-  under a llama.cpp grammar built from the tools' JSON schemas (local_prompt.call_schema), so it
-  always parses and every enum value is valid, and its arguments are grounded (local_prompt.ground):
-  a value the user never said is left out, and the server asks for it;
-- words, streamed, with `<tool_call>` banned (always after a tool result, prompted without the
-  tools: one call per user turn, so a small model cannot loop on a tool).
+- a tool call, when the model opens a call and, under a grammar, names a callable tool rather than
+  the listed pseudo-tool `reply_in_words` (local_prompt.WORDS_TOOL). The call is then generated
+  under a grammar built from that tool's JSON schema and the values the conversation supports
+  (local_prompt.call_schema), so it always parses, every enum value is valid and a value the user
+  never said cannot be written (local_prompt.ground checks again): the server asks for it;
+- words, streamed, with `<tool_call>` banned;
+- after a tool result (one call per user turn, so a small model cannot loop on a tool): the
+  result as the server wrote it, led by one sentence from the model (see _result_reply).
 
 The constant prefix (system prompt and tools) is evaluated once: its KV cache is kept as a
 snapshot, restored when a sampling request (another prefix) has replaced it, and saved in the
@@ -46,9 +48,14 @@ from agent.errors import ConfigError, ModelError
 from agent.providers import weights
 from agent.providers.local_prompt import (
     after_tool_result,
+    WORDS_TOOL,
     call_schema,
     chat_messages,
+    choice_grammar,
     ground,
+    grounded_lead,
+    last_result,
+    lead_messages,
     template_tools,
     usable_tool_names,
 )
@@ -65,14 +72,16 @@ _CALL_FORMAT = '{\\"name\\": <function-name>, \\"arguments\\": <args-json-object
 _DOUBLED_CALL_FORMAT = "{" + _CALL_FORMAT + "}"
 # A tool call is short: name and a few arguments.
 _CALL_TOKENS = 160
-# The most likely next tokens weighed when deciding "call a tool or answer in words".
+# The most likely first tokens of a text reply searched for call openings to ban.
 _DECISION_TOKENS = 40
-# The share of that probability a call's openings need. A narrow margin, measured on the 41 bench
-# requests after the server's tools gained a `language` parameter: greetings and thanks scored 0.25-0.79,
-# tool requests 0.77-0.99 ("Plan a trip for me." 0.77 now gets words, and the server is not called).
-_CALL_SHARE = 0.8
+# Enough for `{"name": "list_destinations"`.
+_NAME_TOKENS = 16
 # Prefix snapshots kept per model: the agent's prompt and the server's sampling prompt, with room to spare.
 _SNAPSHOTS = 4
+# Compiled grammars kept per model (one per set of values a conversation supports).
+_GRAMMARS = 32
+# The one-sentence lead before a tool result the reply passes on.
+_LEAD_TOKENS = 60
 
 
 def weights_path(gguf: str) -> Path:
@@ -109,7 +118,7 @@ class _Loaded:
     formatter: Any
     call_token: int
     snapshots: OrderedDict[tuple[int, ...], bytes] = field(default_factory=OrderedDict)
-    grammars: dict[str, Any] = field(default_factory=dict)
+    grammars: OrderedDict[str, Any] = field(default_factory=OrderedDict)
 
 
 def _formatter(llama: Any, path: Path) -> Any:
@@ -250,31 +259,6 @@ def _write_snapshot(loaded: _Loaded, prefix: list[int], state: bytes) -> None:
             old.unlink(missing_ok=True)
     except OSError as error:
         logger.debug("error=<%s> | prefix state not saved", error)
-
-
-def _starts_call(loaded: _Loaded, tokens: list[int]) -> bool:
-    """Whether the model's reply after `tokens` begins a tool call rather than words.
-
-    Qwen2.5-Coder-1.5B rarely opens with its `<tool_call>` token even when it means to call: it opens
-    with a JSON object or a ```json block. So the next-token probability of every way to open a call
-    (`<tool_call>`, and tokens starting with `{`, `<` or a backtick) among the most likely tokens is
-    weighed against that of every way to open words (_CALL_SHARE). The cached part of `tokens` is not
-    re-evaluated.
-    """
-    import llama_cpp
-    import numpy as np
-
-    llama = loaded.llama
-    llama.n_tokens = min(_cached_length(llama, tokens), len(tokens) - 1)  # at least one token, for fresh logits
-    llama.eval(tokens[llama.n_tokens :])
-    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
-    top = np.argpartition(-logits, _DECISION_TOKENS)[:_DECISION_TOKENS]
-    probabilities = np.exp(logits[top] - logits[top].max())
-    openers = set(_call_openers(loaded, top))
-    call = sum(float(p) for token, p in zip(top, probabilities) if int(token) in openers)
-    words = float(probabilities.sum()) - call
-    logger.debug("call=<%.3f>, words=<%.3f> | local model: call or words", call, words)
-    return call >= _CALL_SHARE * (call + words)
 
 
 def _call_openers(loaded: _Loaded, tokens: Any) -> list[int]:
@@ -433,36 +417,61 @@ class LocalModel(Model):
         llama = loaded.llama
         emit({"messageStart": {"role": "assistant"}})
         callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
-        # Every tool is listed in every prompt that may call one, so that prefix (and its KV cache) stays
-        # the same. The words after a tool result are prompted without tools: with them listed, the 1.5B
-        # model answers "¥136,000" with how to call book_quote instead of the price.
-        words_after_result = not callable_specs and after_tool_result(messages)
-        tools = None if words_after_result else template_tools(tool_specs) or None
-        chat = chat_messages(messages, system_prompt)
-        prompt = _tokens(llama, loaded.formatter(messages=chat, tools=tools).prompt)
-        system = [entry for entry in chat[:1] if entry["role"] == "system"]
-        if system:
-            # The system turn alone, rendered the same way, is where the prompt stops being constant.
-            head = _tokens(llama, loaded.formatter(messages=[*system, {"role": "user", "content": ""}], tools=tools).prompt)
-            _restore_prefix(loaded, prompt[: _common_length(prompt, head)])
-        usage = {"inputTokens": len(prompt), "outputTokens": 0}
-        calls = bool(callable_specs) and (must_call or _starts_call(loaded, prompt))
-        if calls:
-            self._tool_call(loaded, prompt, template_tools(callable_specs), messages, emit, usage)
-            stop_reason = "tool_use"
+        usage = {"inputTokens": 0, "outputTokens": 0}
+        if not callable_specs and after_tool_result(messages):
+            stop_reason = self._result_reply(loaded, messages, emit, stopped, usage)
         else:
-            stop_reason = self._text(loaded, prompt, emit, stopped, usage)
+            # Every tool is listed in every prompt, so that prefix (and its KV cache) stays the same.
+            tools = [*template_tools(tool_specs), WORDS_TOOL] if tool_specs else None
+            chat = chat_messages(messages, system_prompt)
+            prompt = _tokens(llama, loaded.formatter(messages=chat, tools=tools).prompt)
+            system = [entry for entry in chat[:1] if entry["role"] == "system"]
+            if system:
+                # The system turn alone, rendered the same way, is where the prompt stops being constant.
+                head = _tokens(llama, loaded.formatter(messages=[*system, {"role": "user", "content": ""}], tools=tools).prompt)
+                _restore_prefix(loaded, prompt[: _common_length(prompt, head)])
+            usage["inputTokens"] = len(prompt)
+            chosen = self._choose(loaded, prompt, callable_specs, must_call, usage)
+            if chosen is not None:
+                self._tool_call(loaded, prompt, template_tools([chosen]), messages, emit, usage)
+                stop_reason = "tool_use"
+            else:
+                stop_reason = self._text(loaded, prompt, emit, stopped, usage)
         emit({"messageStop": {"stopReason": stop_reason}})
         usage["totalTokens"] = usage["inputTokens"] + usage["outputTokens"]
         latency = int((time.monotonic() - started) * 1000)
         emit({"metadata": {"usage": usage, "metrics": {"latencyMs": latency}}})  # type: ignore[typeddict-item]
 
-    def _grammar(self, loaded: _Loaded, schema: dict[str, Any]) -> Any:
+    def _choose(
+        self, loaded: _Loaded, prompt: list[int], specs: list[ToolSpec], must_call: bool, usage: dict[str, int]
+    ) -> ToolSpec | None:
+        """The tool this reply calls, or None for words: the name the model writes first in a call, under a
+        grammar allowing the callable tools and (unless a call is required) WORDS_TOOL."""
+        if not specs or (must_call and len(specs) == 1):
+            return specs[0] if specs else None
+        names = [spec["name"] for spec in specs] + ([] if must_call else [WORDS_TOOL["function"]["name"]])
+        response = loaded.llama.create_completion(
+            prompt + _tokens(loaded.llama, f"{_CALL_OPEN}\n"),
+            grammar=self._grammar(loaded, choice_grammar(names)),
+            max_tokens=_NAME_TOKENS,
+            temperature=0.0,
+        )
+        usage["outputTokens"] += response["usage"]["completion_tokens"]
+        text = response["choices"][0]["text"]
+        logger.debug("choice=<%s> | local model: call or words", text)
+        return next((spec for spec in specs if text.endswith(f'"{spec["name"]}"')), None)
+
+    def _grammar(self, loaded: _Loaded, schema: dict[str, Any] | str) -> Any:
+        """A compiled grammar for a JSON schema, or for GBNF text."""
         from llama_cpp import LlamaGrammar
 
-        key = json.dumps(schema)  # not sorted: the grammar keeps the properties in this order
+        key = schema if isinstance(schema, str) else json.dumps(schema)  # not sorted: properties keep this order
         if key not in loaded.grammars:
-            loaded.grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            compiled = isinstance(schema, str) and LlamaGrammar.from_string(key, verbose=False)
+            loaded.grammars[key] = compiled or LlamaGrammar.from_json_schema(key, verbose=False)
+            while len(loaded.grammars) > _GRAMMARS:  # call grammars follow the conversation's values
+                loaded.grammars.popitem(last=False)
+        loaded.grammars.move_to_end(key)
         return loaded.grammars[key]
 
     def _tool_call(
@@ -477,7 +486,7 @@ class LocalModel(Model):
         llama = loaded.llama
         response = llama.create_completion(
             prompt + _tokens(llama, f"{_CALL_OPEN}\n"),
-            grammar=self._grammar(loaded, call_schema(tools)),
+            grammar=self._grammar(loaded, call_schema(tools, messages)),
             max_tokens=_CALL_TOKENS,
             temperature=0.0,
         )
@@ -498,6 +507,44 @@ class LocalModel(Model):
         emit({"contentBlockStart": {"start": {"toolUse": {"name": name, "toolUseId": tool_use_id}}}})
         emit({"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(arguments, ensure_ascii=False)}}}})
         emit({"contentBlockStop": {}})
+
+    def _result_reply(
+        self,
+        loaded: _Loaded,
+        messages: Messages,
+        emit: Callable[[StreamEvent | None], None],
+        stopped: Callable[[], bool],
+        usage: dict[str, int],
+    ) -> str:
+        """The words after a tool result: one sentence by the model on what happened, then the result itself.
+
+        Retelling a result, the 1.5B model dropped what mattered (answered "Booked: reservation TRV-…"
+        with the price summary alone; a ¥38,000 quote with how to call a tool). The server already writes
+        its result for people, in the conversation's language, so it is passed on as written; the model
+        only leads into it, from a short prompt of the result alone, and a lead whose figures or
+        identifiers are not in the result is dropped.
+        """
+        result = last_result(messages)
+        llama = loaded.llama
+        prompt = _tokens(llama, loaded.formatter(messages=lead_messages(messages)).prompt)
+        usage["inputTokens"] = len(prompt)
+        response = llama.create_completion(
+            prompt,
+            max_tokens=min(_LEAD_TOKENS, self.config["max_tokens"]),
+            temperature=0.0,
+            stop=["\n"],
+            logits_processor=_words_first(loaded),
+        )
+        lead = response["choices"][0]["text"].strip()
+        usage["outputTokens"] += response["usage"]["completion_tokens"]
+        if response["choices"][0]["finish_reason"] == "length" or not grounded_lead(lead, result):
+            logger.debug("lead=<%s> | lead not grounded in the result, dropped", lead)
+            lead = ""
+        emit({"contentBlockStart": {"start": {}}})
+        if not stopped():
+            emit({"contentBlockDelta": {"delta": {"text": f"{lead}\n\n{result}" if lead else result}}})
+        emit({"contentBlockStop": {}})
+        return "end_turn"
 
     def _text(
         self,

@@ -4,8 +4,8 @@
   tool_calls, tool), rendered by the GGUF's own chat template (Qwen's renders the tools and the
   `<tool_call>` format itself).
 - `call_schema`: one JSON schema for "a call to one of these tools", from the tools' own input
-  schemas, for a llama.cpp grammar: a call always parses and every enum value is a valid one.
-  Optional arguments stay optional, so the model can leave out what the user did not say.
+  schemas, for a llama.cpp grammar: a call always parses, every enum value is a valid one, and
+  (given the conversation) only values the conversation supports can be written at all.
 - `ground`: drops argument values the user's messages do not support (a number never mentioned, a
   name never written), so the server asks the human instead of acting on a guess.
 """
@@ -29,6 +29,7 @@ RESULT_CHARS = 1500
 _ENUM_RANGE = 64
 # Something a user types as an identifier: letters, a dash, then 4+ capitals or digits (TRV-7K3Q9, Q-AB12CD34).
 # Bounded by ASCII letters and digits only, so it is found inside Japanese text too.
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+-[A-Z0-9]{4,}(?![A-Za-z0-9])")
 
 
@@ -95,6 +96,49 @@ def after_tool_result(messages: Messages) -> bool:
     return bool(messages) and any("toolResult" in block for block in messages[-1]["content"])
 
 
+def last_result(messages: Messages) -> str:
+    """The text of the tool results that end the conversation."""
+    blocks = messages[-1]["content"] if messages else []
+    return "\n".join(_result_text(block["toolResult"]) for block in blocks if "toolResult" in block)
+
+
+def user_language(messages: Messages) -> str:
+    """The language of the user's latest message: "Japanese" when it has any Japanese, else "English"."""
+    for message in reversed(messages):
+        texts = [block["text"] for block in message["content"] if "text" in block]
+        if message["role"] == "user" and texts:
+            return "Japanese" if JAPANESE.search("".join(texts)) else "English"
+    return "English"
+
+
+# The one sentence the model writes before a tool result it passes on (see lead_messages).
+_LEAD_PROMPT = (
+    "A travel planner tool returned the result below. In one short sentence in {language}, tell the user "
+    "what happened: booked, cancelled, only priced (say the total), or nothing booked. Use only facts "
+    "from the result; do not ask anything."
+)
+
+
+def lead_messages(messages: Messages) -> list[dict[str, Any]]:
+    """Chat messages asking for a one-sentence lead to the result that ends the conversation."""
+    return [
+        {"role": "system", "content": _LEAD_PROMPT.format(language=user_language(messages))},
+        {"role": "user", "content": last_result(messages)},
+    ]
+
+
+_FIGURE = re.compile(r"\d[\d,.]*")
+
+
+def grounded_lead(lead: str, result: str) -> bool:
+    """Whether every figure and identifier in `lead` is in `result` (a lead that changes the price or the
+    reservation number is dropped, and the result speaks alone)."""
+    def figures(text: str) -> set[str]:
+        return {figure.replace(",", "").rstrip(".") for figure in _FIGURE.findall(unicodedata.normalize("NFKC", text))}
+
+    return figures(lead) <= figures(result) and set(IDENTIFIER.findall(lead)) <= set(IDENTIFIER.findall(result))
+
+
 # --- the tools ----------------------------------------------------------------------------------
 
 
@@ -134,6 +178,28 @@ def template_tools(tool_specs: list[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
+# Listed after the real tools: choosing it is how the model says "answer in words". A choice among
+# names, made under a grammar, separates requests from small talk where the first token's odds did
+# not ("Hello!" and "Plan a trip for me." both scored 0.77-0.78 for a call once tools took `language`).
+WORDS_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "reply_in_words",
+        "description": (
+            "Only for greetings, thanks and small talk: answer in words. Never for a request another tool "
+            "handles, even when details are missing: that tool asks the user for them."
+        ),
+        "parameters": {"type": "object", "properties": {}},
+    },
+}
+
+
+def choice_grammar(names: list[str]) -> str:
+    """A GBNF grammar for the opening of a call, `{"name": "<one of names>"`: the model's choice of tool."""
+    options = " | ".join(json.dumps(json.dumps(name)[1:-1]) for name in names)
+    return f'root ::= "{{\\"name\\": \\"" ({options}) "\\""'
+
+
 def needs_identifier(spec: ToolSpec) -> bool:
     """Whether the tool requires a string parameter named `..._id`, which only the user can supply."""
     schema = spec["inputSchema"].get("json", {})
@@ -167,16 +233,31 @@ def _grammar_value(schema: Any) -> Any:
     return bounded
 
 
-def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """`{"name": <one of the tools>, "arguments": {...}}` for template_tools entries."""
+def call_schema(tools: list[dict[str, Any]], messages: Messages | None = None) -> dict[str, Any]:
+    """`{"name": <one of the tools>, "arguments": {...}}` for template_tools entries.
+
+    With `messages`, each argument may only take a value the conversation supports (see ground):
+    its enum or choices are cut down to those, an identifier (`..._id`) to the ones the user wrote or
+    a tool returned, and an argument with no supported value is left out of the grammar, required
+    or not. The model then chooses among what was said and cannot write anything else ("solo" and
+    "2 nights" leave travellers exactly 1, not 2); the server asks for whatever is left out.
+    """
+    said, written = (user_text(messages), conversation_text(messages)) if messages is not None else ("", "")
     calls = []
     for tool in tools:
         function = tool["function"]
         parameters = function["parameters"]
+        properties: dict[str, Any] = {}
+        for name, prop in parameters.get("properties", {}).items():
+            value = _grammar_value(prop)
+            if messages is not None:
+                value = _supported_values(name, prop, value, said, written)
+            if value is not None:
+                properties[name] = value
         arguments = {
             "type": "object",
-            "properties": {name: _grammar_value(prop) for name, prop in parameters.get("properties", {}).items()},
-            "required": parameters.get("required", []),
+            "properties": properties,
+            "required": [name for name in parameters.get("required", []) if name in properties],
             "additionalProperties": False,
         }
         calls.append(
@@ -188,6 +269,20 @@ def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
             }
         )
     return calls[0] if len(calls) == 1 else {"oneOf": calls}
+
+
+def _supported_values(name: str, prop: dict[str, Any], value: dict[str, Any], said: str, written: str) -> dict[str, Any] | None:
+    """A parameter's grammar cut down to the values the conversation supports; None when it supports none."""
+    if "enum" in value:
+        kept = [item for item in value["enum"] if _supports(name, prop, item, said, written)]
+        return {"enum": kept} if kept else None
+    if isinstance(value.get("oneOf"), list):
+        choices = [c for c in value["oneOf"] if "const" in c and _supports(name, prop, c["const"], said, written)]
+        return {**value, "oneOf": choices} if choices else None
+    if value.get("type") == "string" and name.endswith("_id"):
+        identifiers = list(dict.fromkeys(IDENTIFIER.findall(written)))
+        return {"enum": identifiers} if identifiers else None
+    return value
 
 
 # --- grounding ----------------------------------------------------------------------------------
@@ -288,12 +383,14 @@ def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]
     kept: dict[str, Any] = {}
     dropped: dict[str, Any] = {}
     for name, value in arguments.items():
-        prop = properties.get(name, {})
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            supported = True
-        elif isinstance(value, str):
-            supported = _mentions_string(written, prop, value)
-        else:
-            supported = mentions_number(said, value, f"{name} {prop.get('description', '')}")
-        (kept if supported else dropped)[name] = value
+        (kept if _supports(name, properties.get(name, {}), value, said, written) else dropped)[name] = value
     return kept, dropped
+
+
+def _supports(name: str, prop: dict[str, Any], value: Any, said: str, written: str) -> bool:
+    """Whether the conversation supports `value` for parameter `name` (see ground)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return True
+    if isinstance(value, str):
+        return _mentions_string(written, prop, value)
+    return mentions_number(said, value, f"{name} {prop.get('description', '')}")

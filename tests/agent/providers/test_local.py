@@ -216,14 +216,59 @@ async def test_greetings_and_thanks_get_words_not_a_tool(loaded_model, server_sp
         ("How much for Okinawa for two?", "get_quote", {"destination": "Okinawa", "travelers": 2}),
         ("Show my bookings.", "list_bookings", {}),
         ("予約TRV-7K3Q9をキャンセルして", "cancel_booking", {"reservation_id": "TRV-7K3Q9"}),
+        # Scored 0.77 for a call on its first token, as "Hello!" did, and got words asking for details.
+        ("Plan a trip for me.", "plan_trip", {}),
+        # "solo" is one traveller: the model wrote 2 (from "2 nights"), which was dropped, and the quote failed.
+        ("How much would a solo trip to Kyoto for 2 nights cost?", "get_quote",
+         {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1}),
     ],
-)
+)  # fmt: skip
 async def test_calls_carry_valid_values_the_user_gave_and_nothing_else(
     loaded_model, server_specs, request_text, exp_tool, exp_arguments
 ):
     tru = await first_reply(request_text, server_specs)
 
     assert tru == (exp_tool, exp_arguments)
+
+
+def _booked_in_japanese():
+    return [
+        {"role": "user", "content": [{"text": "一人で沖縄に1泊の旅行を予約して"}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "plan_trip", "input": {"destination": "沖縄", "trip_type": "solo", "nights": 1}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": BOOKED_JA}]}}]},
+    ]  # fmt: skip
+
+
+BOOKED_JA = "予約しました: 予約番号 TRV-7K3Q9。沖縄、一人、1泊、1名（1室）: 交通 ¥18,000 + ホテル ¥11,000 = ¥29,000。"
+BOOKED_EN = "Booked: reservation TRV-7K3Q9. Kyoto, solo, 1 night, 1 traveller (1 room): transport ¥14,000 + hotel ¥12,000 = ¥26,000."
+
+
+@needs_local
+async def test_a_booking_just_made_is_cancelled_by_its_id_when_asked(loaded_model, server_specs):
+    history = [*_booked_in_japanese(), {"role": "assistant", "content": [{"text": "予約しました。"}]}]
+
+    # Got words ("キャンセルしました: TRV-7K3Q9。", untrue: nothing was called) or a question for the id.
+    tru = await first_reply("その予約をキャンセルしてください", server_specs, history)
+
+    assert tru == ("cancel_booking", {"reservation_id": "TRV-7K3Q9"})
+
+
+@needs_local
+@pytest.mark.parametrize(("request_text", "result"), [("I'd like to plan a trip to Kyoto.", BOOKED_EN), ("一人で沖縄に1泊の旅行を予約して", BOOKED_JA)])
+async def test_the_reply_after_a_result_passes_the_result_on_as_written(loaded_model, server_specs, request_text, result):
+    settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
+    messages = [
+        {"role": "user", "content": [{"text": request_text}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "plan_trip", "input": {}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": result}]}}]},
+    ]  # fmt: skip
+
+    events = [event async for event in create_model(settings.model).stream(messages, server_specs, settings.system_prompt)]
+
+    # The model's own retelling dropped the reservation number ("Kyoto, solo, 1 night, … = ¥26,000").
+    tru = "".join(e["contentBlockDelta"]["delta"].get("text", "") for e in events if "contentBlockDelta" in e)
+    assert tru.endswith(result)
+    assert next(e["messageStop"]["stopReason"] for e in events if "messageStop" in e) == "end_turn"
 
 
 @needs_local

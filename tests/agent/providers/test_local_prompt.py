@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from agent.providers.local_prompt import call_schema, ground, mentions_number, template_tools
+from agent.providers.local_prompt import (
+    call_schema,
+    choice_grammar,
+    ground,
+    grounded_lead,
+    lead_messages,
+    mentions_number,
+    template_tools,
+)
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
 
@@ -82,3 +90,73 @@ def test_the_call_schema_keeps_required_arguments_and_makes_small_ranges_enums()
     assert arguments["properties"]["nights"] == {"enum": [1, 2, 3, 4, 5, 6, 7]}
     assert [c["const"] for c in arguments["properties"]["trip_type"]["oneOf"]] == ["solo", "family"]
     json.dumps(tru)  # what LlamaGrammar.from_json_schema receives
+
+
+QUOTE = {**PLAN, "required": ["destination", "trip_type", "nights", "travelers"]}
+
+
+def test_the_call_schema_given_the_conversation_allows_only_the_values_it_supports():
+    spec = {"name": "get_quote", "description": "Price.", "inputSchema": {"json": QUOTE}}
+
+    tru = call_schema(template_tools([spec]), said("How much would a solo trip to Kyoto for 2 nights cost?"))
+
+    arguments = tru["properties"]["arguments"]
+    # "solo" is one traveller; "2 nights" is not two travellers.
+    assert arguments["properties"]["travelers"] == {"enum": [1]}
+    assert arguments["properties"]["nights"] == {"enum": [2]}
+    assert arguments["properties"]["destination"] == {"enum": ["Kyoto"]}
+    assert [c["const"] for c in arguments["properties"]["trip_type"]["oneOf"]] == ["solo"]
+    assert arguments["required"] == ["destination", "trip_type", "nights", "travelers"]
+
+
+def test_an_argument_the_conversation_does_not_support_is_left_out_of_the_call_schema_even_when_required():
+    spec = {"name": "get_quote", "description": "Price.", "inputSchema": {"json": QUOTE}}
+
+    tru = call_schema(template_tools([spec]), said("How much is Kyoto?"))["properties"]["arguments"]
+
+    assert list(tru["properties"]) == tru["required"] == ["destination"]
+
+
+def test_an_identifier_argument_may_only_be_one_the_conversation_holds():
+    spec = {"name": "cancel_booking", "description": "", "inputSchema": {"json": {
+        "type": "object", "properties": {"reservation_id": {"type": "string"}}, "required": ["reservation_id"]}}}
+    messages = [
+        *said("その予約をキャンセルして"),
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "予約しました: 予約番号 TRV-7K3Q9。"}]}}]},
+    ]  # fmt: skip
+
+    tru = call_schema(template_tools([spec]), messages)["properties"]["arguments"]
+
+    assert tru["properties"]["reservation_id"] == {"enum": ["TRV-7K3Q9"]}
+
+
+def test_the_choice_grammar_names_exactly_the_given_tools():
+    tru = choice_grammar(["plan_trip", "reply_in_words"])
+
+    assert tru == 'root ::= "{\\"name\\": \\"" ("plan_trip" | "reply_in_words") "\\""'
+
+
+def test_the_lead_prompt_is_the_result_alone_and_asks_in_the_user_language():
+    messages = [
+        *said("一人で沖縄に1泊の旅行を予約して"),
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "予約しました"}]}}]},
+    ]  # fmt: skip
+
+    tru = lead_messages(messages)
+
+    assert "Japanese" in tru[0]["content"] and tru[1] == {"role": "user", "content": "予約しました"}
+
+
+@pytest.mark.parametrize(
+    ("lead", "exp"),
+    [
+        ("Your trip to Kyoto is booked (TRV-7K3Q9) for ¥26,000.", True),
+        ("Your trip is booked for ¥25,000.", False),  # a price the result does not say
+        ("Booked as TRV-0000X.", False),  # another reservation number
+        ("京都の旅行を予約しました。", True),
+    ],
+)
+def test_a_lead_may_only_repeat_figures_and_identifiers_of_the_result(lead, exp):
+    result = "Booked: reservation TRV-7K3Q9. Kyoto, solo, 1 night: transport ¥14,000 + hotel ¥12,000 = ¥26,000."
+
+    assert grounded_lead(lead, result) is exp
