@@ -419,7 +419,7 @@ class LocalModel(Model):
         callable_specs, must_call = self._callable(tool_specs, messages, tool_choice)
         usage = {"inputTokens": 0, "outputTokens": 0}
         if not callable_specs and after_tool_result(messages):
-            stop_reason = self._result_reply(loaded, messages, emit, stopped, usage)
+            stop_reason = self._result_reply(loaded, messages, tool_specs, emit, stopped, usage)
         else:
             # Every tool is listed in every prompt, so that prefix (and its KV cache) stays the same.
             tools = [*template_tools(tool_specs), WORDS_TOOL] if tool_specs else None
@@ -512,6 +512,7 @@ class LocalModel(Model):
         self,
         loaded: _Loaded,
         messages: Messages,
+        tool_specs: list[ToolSpec],
         emit: Callable[[StreamEvent | None], None],
         stopped: Callable[[], bool],
         usage: dict[str, int],
@@ -526,7 +527,7 @@ class LocalModel(Model):
         """
         result = last_result(messages)
         llama = loaded.llama
-        prompt = _tokens(llama, loaded.formatter(messages=lead_messages(messages)).prompt)
+        prompt = _tokens(llama, loaded.formatter(messages=lead_messages(messages, tool_specs)).prompt)
         usage["inputTokens"] = len(prompt)
         response = llama.create_completion(
             prompt,

@@ -111,18 +111,28 @@ def user_language(messages: Messages) -> str:
     return "English"
 
 
-# The one sentence the model writes before a tool result it passes on (see lead_messages).
+# The one sentence the model writes before a tool result it passes on (see lead_messages), with
+# examples in each language: without them it copied the result's first line.
 _LEAD_PROMPT = (
-    "A travel planner tool returned the result below. In one short sentence in {language}, tell the user "
-    "what happened: booked, cancelled, only priced (say the total), or nothing booked. Use only facts "
-    "from the result; do not ask anything."
+    "The travel planner's tool {tool} returned the result below. Write one short sentence in {language} that tells "
+    "the user, in your own words, what happened: for example {examples} Do not copy the result, do not "
+    "ask anything, and use only facts from the result."
 )
+_LEAD_EXAMPLES = {
+    "English": '"Your trip is booked.", "Your booking is cancelled.", "Here is the price.", "Nothing was booked."',
+    "Japanese": "「予約が完了しました。」「予約をキャンセルしました。」「料金はこちらです。」「予約はしていません。」",
+}
 
 
-def lead_messages(messages: Messages) -> list[dict[str, Any]]:
-    """Chat messages asking for a one-sentence lead to the result that ends the conversation."""
+def lead_messages(messages: Messages, tool_specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    """Chat messages asking for a one-sentence lead to the result that ends the conversation, naming the
+    tool that returned it with its description (without it, a get_quote price was led by "You have booked")."""
+    language = user_language(messages)
+    called = [block["toolUse"]["name"] for message in messages[-2:-1] for block in message["content"] if "toolUse" in block]
+    described = {spec["name"]: spec.get("description", "").strip().split("\n")[0] for spec in tool_specs}
+    tool = " and ".join(f"{name} ({described[name]})" if described.get(name) else name for name in called) or "call"
     return [
-        {"role": "system", "content": _LEAD_PROMPT.format(language=user_language(messages))},
+        {"role": "system", "content": _LEAD_PROMPT.format(tool=tool, language=language, examples=_LEAD_EXAMPLES[language])},
         {"role": "user", "content": last_result(messages)},
     ]
 
@@ -131,12 +141,14 @@ _FIGURE = re.compile(r"\d[\d,.]*")
 
 
 def grounded_lead(lead: str, result: str) -> bool:
-    """Whether every figure and identifier in `lead` is in `result` (a lead that changes the price or the
-    reservation number is dropped, and the result speaks alone)."""
+    """Whether `lead` may go before `result`: every figure and identifier in it is in the result (a lead that
+    changes the price or the reservation number is dropped, and the result speaks alone), and it is not
+    a copy of part of the result."""
     def figures(text: str) -> set[str]:
         return {figure.replace(",", "").rstrip(".") for figure in _FIGURE.findall(unicodedata.normalize("NFKC", text))}
 
-    return figures(lead) <= figures(result) and set(IDENTIFIER.findall(lead)) <= set(IDENTIFIER.findall(result))
+    copied = _normal(lead).rstrip(".。") in _normal(result)  # adds nothing
+    return not copied and figures(lead) <= figures(result) and set(IDENTIFIER.findall(lead)) <= set(IDENTIFIER.findall(result))
 
 
 # --- the tools ----------------------------------------------------------------------------------

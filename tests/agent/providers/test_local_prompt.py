@@ -142,7 +142,7 @@ def test_the_lead_prompt_is_the_result_alone_and_asks_in_the_user_language():
         {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "予約しました"}]}}]},
     ]  # fmt: skip
 
-    tru = lead_messages(messages)
+    tru = lead_messages(messages, [])
 
     assert "Japanese" in tru[0]["content"] and tru[1] == {"role": "user", "content": "予約しました"}
 
