@@ -139,12 +139,14 @@ def test_the_choice_grammar_names_exactly_the_given_tools():
 def test_the_lead_prompt_is_the_result_alone_and_asks_in_the_user_language():
     messages = [
         *said("一人で沖縄に1泊の旅行を予約して"),
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "plan_trip", "input": {}}}]},
         {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "予約しました"}]}}]},
     ]  # fmt: skip
 
-    tru = lead_messages(messages, [])
+    tru = lead_messages(messages, [{"name": "plan_trip", "description": "Plan a trip in Japan and book it.\n\nMore.", "inputSchema": {}}])
 
     assert "Japanese" in tru[0]["content"] and tru[1] == {"role": "user", "content": "予約しました"}
+    assert "plan_trip (Plan a trip in Japan and book it.)" in tru[0]["content"]
 
 
 @pytest.mark.parametrize(
@@ -154,6 +156,7 @@ def test_the_lead_prompt_is_the_result_alone_and_asks_in_the_user_language():
         ("Your trip is booked for ¥25,000.", False),  # a price the result does not say
         ("Booked as TRV-0000X.", False),  # another reservation number
         ("京都の旅行を予約しました。", True),
+        ("Booked: reservation TRV-7K3Q9.", False),  # a copy of the result's first sentence adds nothing
     ],
 )
 def test_a_lead_may_only_repeat_figures_and_identifiers_of_the_result(lead, exp):
