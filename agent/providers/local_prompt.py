@@ -371,8 +371,15 @@ def _terms(schema: dict[str, Any], value: str) -> list[str]:
 
 
 def _mentions_string(text: str, schema: dict[str, Any], value: str) -> bool:
+    """Whether `text` writes `value` (or a word of its title): a Latin term as a whole word (a plural
+    too), since as a substring "ja" was found in "Japanese" and an English user was asked in Japanese."""
     normal = _normal(text)
-    return any(_normal(term.strip()) in normal for term in _terms(schema, value) if term.strip())
+    for term in (_normal(term.strip()) for term in _terms(schema, value) if term.strip()):
+        if not term.isascii() and term in normal:
+            return True
+        if term.isascii() and re.search(rf"(?<![a-z0-9]){re.escape(term)}(?:e?s)?(?![a-z0-9])", normal):
+            return True
+    return False
 
 
 def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

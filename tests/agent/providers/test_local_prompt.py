@@ -163,3 +163,17 @@ def test_a_lead_may_only_repeat_figures_and_identifiers_of_the_result(lead, exp)
     result = "Booked: reservation TRV-7K3Q9. Kyoto, solo, 1 night: transport ¥14,000 + hotel ¥12,000 = ¥26,000."
 
     assert grounded_lead(lead, result) is exp
+
+
+def test_a_short_latin_value_is_grounded_only_as_a_whole_word():
+    language = {"type": "object", "properties": {"language": {"type": "string"}, "trip_type": PLAN["properties"]["trip_type"]}}
+    messages = [
+        *said("Plan a couple's trip to Fukuoka for 2 nights."),
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "Try Japanese food."}]}}]},
+        *said("Two solos then, and in ja please."),
+    ]  # fmt: skip
+
+    kept, dropped = ground({"language": "ja", "trip_type": "solo"}, messages[:2], language)
+    assert (kept, dropped) == ({}, {"language": "ja", "trip_type": "solo"})
+    kept, _ = ground({"language": "ja", "trip_type": "solo"}, messages, language)
+    assert kept == {"language": "ja", "trip_type": "solo"}
