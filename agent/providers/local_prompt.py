@@ -20,6 +20,8 @@ from typing import Any
 from strands.types.content import Messages
 from strands.types.tools import ToolSpec
 
+from mcp_server.messages import detect_language
+
 # Strings in arguments get at most this many characters: a free string otherwise runs until max_tokens.
 STRING_CHARS = 80
 # A tool result longer than this is cut for the model: it is re-read at every later turn's prefill.
@@ -29,7 +31,6 @@ RESULT_CHARS = 1500
 _ENUM_RANGE = 64
 # Something a user types as an identifier: letters, a dash, then 4+ capitals or digits (TRV-7K3Q9, Q-AB12CD34).
 # Bounded by ASCII letters and digits only, so it is found inside Japanese text too.
-JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+-[A-Z0-9]{4,}(?![A-Za-z0-9])")
 
 
@@ -107,7 +108,7 @@ def user_language(messages: Messages) -> str:
     for message in reversed(messages):
         texts = [block["text"] for block in message["content"] if "text" in block]
         if message["role"] == "user" and texts:
-            return "Japanese" if JAPANESE.search("".join(texts)) else "English"
+            return "Japanese" if detect_language(*texts) == "ja" else "English"
     return "English"
 
 

@@ -16,8 +16,9 @@ from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
 from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
 from agent.providers import local, weights
-from agent.providers.local_prompt import JAPANESE, chat_messages, usable_tool_names
+from agent.providers.local_prompt import chat_messages, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
+from mcp_server.messages import detect_language
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
 
@@ -271,7 +272,7 @@ async def test_the_reply_after_a_result_passes_the_result_on_as_written(loaded_m
     # A lead of its own in the user's language (it had copied "Booked: reservation …", saying it twice).
     lead = tru[: -len(result)].strip()
     assert lead and lead not in result
-    assert bool(JAPANESE.search(lead)) is bool(JAPANESE.search(request_text)), lead
+    assert detect_language(lead) == detect_language(request_text), lead
     assert next(e["messageStop"]["stopReason"] for e in events if "messageStop" in e) == "end_turn"
 
 
