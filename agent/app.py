@@ -9,26 +9,30 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from platformdirs import user_log_dir
 from strands import Agent
 from strands.models.model import Model
 from strands.types.exceptions import MaxTokensReachedException
 
 from agent.agentcore_client import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
 from agent.bridge import McpBridge
-from agent.config import AgentSettings, ModelSettings, model_from_spec
-from agent.errors import explain_model_error
+from agent.config import AgentSettings, ModelSettings, SamplingPolicy, model_from_spec
+from agent.errors import ConfigError, TripAgentError, explain_model_error
 from agent.human import Human
 from agent.models import create_model, resolve_auto
 from agent.outcomes import ToolOutcome
 from agent.providers.playback import PlaybackModel
 from agent.sampling_policy import Sampler
 from agent.server_process import BundledServer
+from agent.servers import HttpServerConfig, StdioServerConfig
+from agent.toolset import ServerTools
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
 from agent.ui.review import SamplingReview
@@ -64,16 +68,48 @@ class TurnResult:
 
 @dataclass(frozen=True)
 class ServerTarget:
-    """Where the MCP server is: name shown to the user, url, headers and bearer token to send."""
+    """Where an MCP server is: name shown to the user, url, headers and bearer token to send; or
+    the stdio server to start. sampling and rate_limit_per_minute: this server's own, over [sampling]."""
 
     name: str
     url: str | None
     headers: dict[str, str] | None = None
     token: BearerToken | None = None
+    stdio: StdioServerConfig | None = None
+    sampling: SamplingPolicy | None = None
+    rate_limit_per_minute: int | None = None
 
     @property
     def bundled(self) -> bool:
-        return self.url is None
+        return self.url is None and self.stdio is None
+
+
+def resolve_servers(settings: AgentSettings, env: Mapping[str, str]) -> list[ServerTarget]:
+    """Every server of the session: `--server`/`--agentcore-arn`/`[server]`, then `[servers.NAME]` and
+    `--mcp-config` entries; none of these means the bundled trip-server alone.
+
+    Raises:
+        ConfigError: As resolve_server, or two servers have the same name.
+    """
+    targets = [resolve_server(settings, env)] if settings.server.url or settings.server.agentcore_arn else []
+    for name, server in settings.servers.items():
+        if any(target.name == name for target in targets):
+            raise ConfigError(f"two servers are named {name!r}", hint="rename the [servers] or --mcp-config entry")
+        targets.append(_target(name, server))
+    return targets or [ServerTarget(BUNDLED_SERVER_NAME, None)]
+
+
+def _target(name: str, server: StdioServerConfig | HttpServerConfig) -> ServerTarget:
+    policy = {"sampling": server.sampling, "rate_limit_per_minute": server.rate_limit_per_minute}
+    if isinstance(server, StdioServerConfig):
+        return ServerTarget(name, None, stdio=server, **policy)
+    return ServerTarget(name, server.url, headers=dict(server.headers) or None, **policy)
+
+
+def server_log(settings: AgentSettings, name: str) -> Path:
+    """Where a stdio server's stderr goes: `servers/NAME.log` under [agent] log_dir or the user log directory."""
+    base = settings.log_dir or Path(user_log_dir("trip-agent", appauthor=False))
+    return base / "servers" / f"{name}.log"
 
 
 def resolve_server(settings: AgentSettings, env: Mapping[str, str]) -> ServerTarget:
@@ -98,15 +134,15 @@ def resolve_server(settings: AgentSettings, env: Mapping[str, str]) -> ServerTar
 
 
 class Session:
-    """One conversation: the agent, its MCP bridge and (maybe) the bundled server it started."""
+    """One conversation: the agent, its MCP bridges and (maybe) the bundled server it started."""
 
     def __init__(
         self,
         *,
         agent: Agent,
-        bridge: McpBridge,
+        bridges: list[McpBridge],
+        toolset: ServerTools,
         transcript: Transcript,
-        server_name: str,
         bundled: BundledServer | None,
         model_settings: ModelSettings,
         model_reason: str,
@@ -115,15 +151,20 @@ class Session:
         # The concrete model (`auto` resolved) and, when `auto` chose it, why.
         self.model_settings = model_settings
         self.model_reason = model_reason
-        self.server_name = server_name
-        self._bridge = bridge
+        self._bridges = bridges
+        self._toolset = toolset
         self._transcript = transcript
         self._bundled = bundled
 
     @property
+    def server_name(self) -> str:
+        """The connected servers' names, e.g. "trip-server" or "everything, trip-server"."""
+        return ", ".join(bridge.name for bridge in self._bridges)
+
+    @property
     def server_url(self) -> str:
-        """The server's URL now (a bundled server started again listens on a new port)."""
-        return self._bridge.url
+        """The first server's URL now (a bundled server started again listens on a new port)."""
+        return self._bridges[0].url
 
     @property
     def model_label(self) -> str:
@@ -182,19 +223,22 @@ class Session:
                 use = block["toolUse"]
                 tool_names[use["toolUseId"]] = use["name"]
                 renderer.tool_call(use["name"], use["input"])
-                self._transcript.tool_call(use["name"], use["input"])
+                self._transcript.tool_call(use["name"], use["input"], server=self._toolset.server_of(use["name"]))
             elif "toolResult" in block:
                 result = block["toolResult"]
                 name = tool_names.get(result["toolUseId"], "?")
                 text = "\n".join(_content_text(item) for item in result["content"])
                 # Strands itself may end a call (an unknown tool, bad input) before the bridge sees it.
-                outcome = self._bridge.outcomes.pop(result["toolUseId"], None) or ToolOutcome(
+                outcome = self._take_outcome(result["toolUseId"]) or ToolOutcome(
                     name, result["status"], text.strip(), result["status"] == "success", text=text
                 )
                 outcomes.append(outcome)
                 renderer.tool_result(outcome)
-                self._transcript.tool_result(name, result["status"], text)
+                self._transcript.tool_result(name, result["status"], text, server=self._toolset.server_of(name))
         return outcomes
+
+    def _take_outcome(self, tool_use_id: str) -> ToolOutcome | None:
+        return next((bridge.outcomes.pop(tool_use_id) for bridge in self._bridges if tool_use_id in bridge.outcomes), None)
 
     def switch_model(self, spec: str) -> ModelSettings:
         """Use another model from the next turn on, keeping the conversation.
@@ -221,15 +265,27 @@ class Session:
         """
         self._transcript.save(path)
 
-    async def tools(self) -> list[tuple[str, str]]:
-        """The server's tools as (name, first line of the description)."""
-        listed = await self._bridge.list_tools()
-        return [(tool.name, (tool.description or "").strip().split("\n", 1)[0]) for tool in listed]
+    async def tools(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each server with its tools as (the name the model calls it, first line of the description).
+
+        Raises:
+            TripAgentError: A server could not list its tools.
+        """
+        for bridge in self._bridges:
+            await bridge.list_tools()
+        names = self._toolset.names()
+        return [
+            (
+                bridge.name,
+                [(names[(bridge.name, tool.name)], (tool.description or "").strip().split("\n", 1)[0]) for tool in bridge.tools],
+            )
+            for bridge in self._bridges
+        ]
 
     async def close(self) -> None:
-        """Disconnect from the server and stop the bundled one. Safe to call twice."""
+        """Disconnect from every server (stopping stdio ones) and stop the bundled one. Safe to call twice."""
         try:
-            await self._bridge.stop()
+            await _stop_all(self._bridges)
         finally:
             if self._bundled is not None:
                 await self._bundled.stop()
@@ -270,7 +326,7 @@ async def open_session(
         TripAgentError: The model cannot be created, the server cannot be started or reached.
     """
     try:
-        target = resolve_server(settings, env)
+        targets = resolve_servers(settings, env)
         # In threads: resolving credentials and loading a local model take seconds, and the
         # REPL's prompt keeps answering on this loop meanwhile.
         status("choosing the model…" if settings.model.provider == "auto" else f"loading model {settings.model.spec}…")
@@ -282,11 +338,9 @@ async def open_session(
         if bundled is not None:
             await bundled.stop()
         raise
-    if target.bundled and bundled is None:
+    if any(target.bundled for target in targets) and bundled is None:
         status("starting trip-server…")
         bundled = await BundledServer.start()
-    url = bundled.url if bundled is not None else target.url
-    assert url is not None
     session: Session | None = None
 
     def agent_model() -> ModelSettings:
@@ -298,43 +352,78 @@ async def open_session(
         current = session.agent.model if session is not None else model
         return current if isinstance(current, PlaybackModel) else None
 
-    sampler = Sampler(settings.sampling, agent_model, review, transcript, notify, playback=playback)
-    bridge = McpBridge(
-        target.name,
-        url,
-        human=human,
-        sampler=sampler,
-        progress=progress,
-        transcript=transcript,
-        notify=notify,
-        headers=target.headers,
-        token=target.token,
-        revive=_reviver(bundled),
-    )
-    try:
-        status(f"connecting to {target.name}…")
-        await bridge.start()
-        agent = Agent(
-            model=model,
-            tools=[bridge.tool_provider()],
-            system_prompt=settings.system_prompt,
-            callback_handler=None,
+    def bridge_for(target: ServerTarget) -> McpBridge:
+        # Each server has its own sampler: its own policy and rate limit over the [sampling] defaults.
+        own = replace(
+            settings.sampling,
+            policy=target.sampling or settings.sampling.policy,
+            rate_limit_per_minute=target.rate_limit_per_minute or settings.sampling.rate_limit_per_minute,
         )
+        sampler = Sampler(own, agent_model, review, transcript, notify, playback=playback)
+        url = bundled.url if target.bundled and bundled is not None else target.url
+        if target.stdio is not None:
+            url = "stdio: " + shlex.join([target.stdio.command, *target.stdio.args])
+        assert url is not None
+        return McpBridge(
+            target.name,
+            url,
+            human=human,
+            sampler=sampler,
+            progress=progress,
+            transcript=transcript,
+            notify=notify,
+            headers=target.headers,
+            token=target.token,
+            revive=_reviver(bundled) if target.bundled else None,
+            stdio=target.stdio,
+            log_file=server_log(settings, target.name) if target.stdio is not None else None,
+        )
+
+    bridges = [bridge_for(target) for target in targets]
+    try:
+        status(f"connecting to {', '.join(target.name for target in targets)}…")
+        bridges = await _start_all(bridges, notify)
+        toolset = ServerTools(bridges)
+        agent = Agent(model=model, tools=[toolset], system_prompt=settings.system_prompt, callback_handler=None)
     except BaseException:
-        await bridge.stop()
+        await _stop_all(bridges)
         if bundled is not None:
             await bundled.stop()
         raise
     session = Session(
         agent=agent,
-        bridge=bridge,
+        bridges=bridges,
+        toolset=toolset,
         transcript=transcript,
-        server_name=target.name,
         bundled=bundled,
         model_settings=chosen,
         model_reason=reason,
     )
     return session
+
+
+async def _start_all(bridges: list[McpBridge], notify: Callable[[str], None]) -> list[McpBridge]:
+    """Start the bridges together; the ones that started, once each failure was told.
+
+    Raises:
+        TripAgentError: No server started (the first one's error).
+    """
+    results = await asyncio.gather(*(bridge.start() for bridge in bridges), return_exceptions=True)
+    for result in results:  # anything but a server's failure (a cancellation, a bug) is not ours to swallow
+        if isinstance(result, BaseException) and not isinstance(result, TripAgentError):
+            await _stop_all(bridges)
+            raise result
+    failed = [(bridge, result) for bridge, result in zip(bridges, results) if isinstance(result, TripAgentError)]
+    if len(failed) == len(bridges):
+        raise failed[0][1]
+    for bridge, error in failed:
+        notify(f"{bridge.name} is not available: {error}; going on with the other servers")
+    return [bridge for bridge, result in zip(bridges, results) if result is None]
+
+
+async def _stop_all(bridges: list[McpBridge]) -> None:
+    for bridge in bridges:
+        await bridge.stop()
 
 
 def _reviver(bundled: BundledServer | None) -> Callable[[], Awaitable[str | None]] | None:

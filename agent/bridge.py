@@ -3,15 +3,17 @@
 Built on a fastmcp `Client`, not Strands' `MCPClient`: MCPClient has no sampling callback and runs
 the session on its own thread and event loop, so callbacks would not run on the REPL's loop where
 the prompt-toolkit forms live. A fastmcp Client takes all three handlers, speaks both protocol
-revisions, and runs on the caller's loop; `tool_provider()` hands its tools to Strands.
+revisions, and runs on the caller's loop; agent.toolset hands the tools of every bridge to Strands.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -19,12 +21,11 @@ import httpx2
 import mcp_types
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
-from fastmcp.client.transports import StreamableHttpTransport
+from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 from fastmcp.client.transports.base import TransportOptions
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from strands.tools.tool_provider import ToolProvider
 from strands.types.events import ToolResultEvent
 from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, ToolUse
 
@@ -34,6 +35,7 @@ from agent.human import Human
 from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, session_alive, session_failure, track_call
 from agent.outcomes import ToolOutcome, failed_outcome, outcome_of
 from agent.sampling_policy import Sampler
+from agent.servers import StdioServerConfig
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
 
@@ -141,10 +143,12 @@ class McpBridge:
         transport: Any = None,
         revive: Callable[[], Awaitable[str | None]] | None = None,
         reconnect_delays: Sequence[float] = RECONNECT_DELAYS_S,
+        stdio: StdioServerConfig | None = None,
+        log_file: Path | None = None,
     ) -> None:
         """Args:
         name: The server's name, shown whenever it asks the user something.
-        url: The Streamable HTTP endpoint.
+        url: The Streamable HTTP endpoint (for a stdio server, how to describe it: its command).
         human: Answers elicitations.
         sampler: Answers sampling requests.
         progress: Shows progress notifications.
@@ -157,6 +161,9 @@ class McpBridge:
         revive: Before each reconnect: starts the server again if it died and returns its new
             URL (None: unchanged). The bundled server's.
         reconnect_delays: Seconds to wait before each further attempt to reconnect.
+        stdio: A local server to start and talk to over stdin/stdout instead of `url`; it is
+            stopped when the bridge stops (and started again on a reconnect).
+        log_file: Where a stdio server's stderr goes (appended), never the terminal.
 
         Raises:
             ValueError: `mode` is not "auto" or "legacy".
@@ -176,12 +183,19 @@ class McpBridge:
         self._transport = transport
         self._revive = revive
         self._reconnect_delays = tuple(reconnect_delays)
+        self._stdio = stdio
+        self._log_file = log_file
         self._client: Client | None = None  # None after a failed reconnect: the next request tries again
         self._started = False
         self._tools: list[mcp_types.Tool] = []
         self._answers: list[str] = []  # every elicitation answer's action, in order
         # How each tool call ended, by Strands toolUseId, until the session takes it for the turn's renderer.
         self.outcomes: dict[str, ToolOutcome] = {}
+
+    @property
+    def tools(self) -> list[mcp_types.Tool]:
+        """The tools as the server listed them last."""
+        return list(self._tools)
 
     @property
     def protocol_version(self) -> str | None:
@@ -195,6 +209,9 @@ class McpBridge:
         """
         if self._auth is not None:
             self._auth.new_operation()
+        if self._log_file is not None:  # this run's log only: its last line explains a failed start
+            self._log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log_file.write_text("")
         await self._connect()
         self._started = True
         self._tools = await self.list_tools()
@@ -206,7 +223,7 @@ class McpBridge:
             await _close(client)
 
     async def list_tools(self) -> list[mcp_types.Tool]:
-        """The server's tools, as it lists them now (also refreshes what `tool_provider()` offers).
+        """The server's tools, as it lists them now (also refreshes `tools`).
 
         Raises:
             TripAgentError: The request failed.
@@ -248,14 +265,6 @@ class McpBridge:
         hints = tool.annotations if tool is not None else None
         return hints is not None and bool(hints.read_only_hint or hints.idempotent_hint)
 
-    def tool_provider(self) -> ToolProvider:
-        """The server's tools for a Strands Agent, named exactly as the server names them.
-
-        Run the agent with `invoke_async`/`stream_async` on the loop that started this bridge:
-        the tools await this client, which belongs to that loop.
-        """
-        return _BridgeToolProvider(self)
-
     # --- connection ------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
@@ -266,6 +275,11 @@ class McpBridge:
             refused = self._auth_failure()
             if refused is not None:
                 raise refused from error
+            if self._stdio is not None:
+                raise TripAgentError(
+                    f"MCP server {self.name} ({self.url}) did not start: {_short(error)}{_log_tail(self._log_file)}",
+                    hint=f"its stderr is in {self._log_file}; check its command, args and env",
+                ) from error
             raise TripAgentError(
                 f"cannot reach the MCP server at {self.url} ({_short(error)})",
                 hint="start it with `trip-server` or pass --server URL",
@@ -274,7 +288,7 @@ class McpBridge:
         logger.debug("server=<%s>, protocol=<%s> | connected", self.name, client.protocol_version)
 
     def _new_client(self) -> Client:
-        target = self._transport or StreamableHttpTransport(
+        target = self._transport or self._stdio_transport() or StreamableHttpTransport(
             self.url, headers=self._headers, auth=self._auth, httpx_client_factory=http_client
         )
         # Under `--sampling deny` sampling is not declared at all: the server then never asks and
@@ -290,6 +304,20 @@ class McpBridge:
         # No public option narrows the declared capabilities; the session class is the seam fastmcp offers.
         client._transport_options = TransportOptions(session_class=AgentSession)
         return client
+
+    def _stdio_transport(self) -> StdioTransport | None:
+        if self._stdio is None:
+            return None
+        # keep_alive=False: leaving the client ends the process (mcp closes its stdin, then
+        # terminates its process group), so no server outlives the agent.
+        return StdioTransport(
+            self._stdio.command,
+            list(self._stdio.args),
+            env=dict(self._stdio.env) or None,
+            cwd=self._stdio.cwd,
+            keep_alive=False,
+            log_file=self._log_file or Path(os.devnull),
+        )
 
     async def _with_session(
         self, what: str, operation: Callable[[Client], Awaitable[Any]], *, repeatable: bool = True
@@ -420,12 +448,14 @@ class McpBridge:
             asked = time.monotonic()
             outcome = await self._human.elicit(self.name, message, schema)
             self._answers.append(outcome.action)
-            self._transcript.elicitation_response(outcome.action, outcome.content, time.monotonic() - asked)
+            self._transcript.elicitation_response(
+                outcome.action, outcome.content, time.monotonic() - asked, server=self.name
+            )
             return ElicitResult(action=outcome.action, content=outcome.content if outcome.action == "accept" else None)
         except Exception as error:
             logger.exception("server=<%s> | answering an elicitation failed", self.name)
             self._notify(f"could not answer {self.name}'s question ({_short(error)}); cancelled.")
-            self._transcript.error(f"elicitation from {self.name} failed: {_short(error)}")
+            self._transcript.error(f"elicitation from {self.name} failed: {_short(error)}", server=self.name)
             self._answers.append("cancel")
             return ElicitResult(action="cancel")
 
@@ -436,47 +466,31 @@ class McpBridge:
     def _progress_handler(self, tool: str) -> Callable[[float, float | None, str | None], Awaitable[None]]:
         # Must be async: mcp awaits the progress callback.
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            self._transcript.progress(tool, progress, total, message)
-            self._progress.update(tool, progress, total, message)
+            self._transcript.progress(tool, progress, total, message, server=self.name)
+            # Named with its server: with several servers, two may run tools of the same name.
+            self._progress.update(f"{self.name} · {tool}", progress, total, message)
 
         return on_progress
-
-
-class _BridgeToolProvider(ToolProvider):
-    """The bridge's tools for Strands. The bridge's owner (the REPL/CLI) owns the connection's lifetime."""
-
-    def __init__(self, bridge: McpBridge) -> None:
-        self._bridge = bridge
-        self._consumers: set[Any] = set()
-
-    async def load_tools(self, **kwargs: Any) -> Sequence[AgentTool]:
-        # Strands runs this on a worker thread with its own loop (registry run_async), where the
-        # client cannot be awaited; so it serves the list fetched by start()/list_tools().
-        return [McpTool(self._bridge, tool) for tool in self._bridge._tools]
-
-    def add_consumer(self, consumer_id: Any, **kwargs: Any) -> None:
-        self._consumers.add(consumer_id)
-
-    def remove_consumer(self, consumer_id: Any, **kwargs: Any) -> None:
-        self._consumers.discard(consumer_id)
 
 
 class McpTool(AgentTool):
     """One MCP tool as a Strands tool; the call runs on the agent's own event loop."""
 
-    def __init__(self, bridge: McpBridge, tool: mcp_types.Tool) -> None:
+    def __init__(self, bridge: McpBridge, tool: mcp_types.Tool, exposed_name: str) -> None:
+        """exposed_name: what the model calls it (agent.toolset: the server's name, or prefixed on a clash)."""
         super().__init__()
         self._bridge = bridge
         self._tool = tool
+        self._name = exposed_name
 
     @property
     def tool_name(self) -> str:
-        return self._tool.name
+        return self._name
 
     @property
     def tool_spec(self) -> ToolSpec:
         return {
-            "name": self._tool.name,
+            "name": self._name,
             "description": self._tool.description or self._tool.name,
             "inputSchema": {"json": self._tool.input_schema},
         }
@@ -499,7 +513,7 @@ class McpTool(AgentTool):
             yield ToolResultEvent(_tool_result(use_id, "error", str(error)))
             return
         if result.structured_content is not None:
-            bridge._transcript.tool_structured(self._tool.name, result.structured_content)
+            bridge._transcript.tool_structured(self._tool.name, result.structured_content, server=bridge.name)
         # Calls run one at a time in practice; were two concurrent, their answers could be attributed to either.
         outcome = outcome_of(self._tool.name, result, bridge._answers[answered:])
         bridge.outcomes[use_id] = outcome
@@ -543,6 +557,15 @@ async def _close(client: Client) -> None:
         await client.__aexit__(None, None, None)
     except Exception as error:  # an expired or vanished session cannot be closed cleanly; it is gone either way
         logger.debug("error=<%s> | closing the MCP client failed", _short(error))
+
+
+def _log_tail(path: Path | None) -> str:
+    """The last line the server wrote to its log (usually what went wrong), as `: LINE`."""
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines() if path is not None else []
+    except OSError:
+        return ""
+    return f" (its log ends: {lines[-1][:300]})" if lines else ""
 
 
 def _short(error: BaseException) -> str:

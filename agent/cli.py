@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--agentcore-arn", metavar="ARN", help="a trip-server on AgentCore Runtime (token: $BEARER_TOKEN)")
     parser.add_argument("--region", metavar="REGION", help="the AgentCore runtime's region (default: the ARN's)")
     parser.add_argument(
+        "--mcp-config",
+        type=Path,
+        metavar="FILE",
+        help='MCP servers as JSON: {"mcpServers": {NAME: {"command", "args", "env"} | {"url", "headers"}}} (or VS Code\'s "servers")',
+    )
+    parser.add_argument(
         "--message", action="append", metavar="TEXT", help="run non-interactively; each is one user turn (repeatable)"
     )
     parser.add_argument("--answers", type=Path, metavar="FILE", help="JSON list answering elicitations in order")
@@ -118,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "transcript": args.transcript,
     }
     try:
-        settings = load_settings(config_file=args.config, env=os.environ, flags=flags)
+        settings = load_settings(config_file=args.config, env=os.environ, flags=flags, mcp_config=args.mcp_config)
         transcript = Transcript.open(settings.transcript) if settings.transcript else Transcript.disabled()
     except ConfigError as error:
         return _fail(error, EXIT_USAGE)

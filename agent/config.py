@@ -6,11 +6,12 @@ import difflib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from agent.errors import ConfigError
+from agent.servers import ServerConfig, parse_servers, read_mcp_config
 
 # The defaults live beside the package in the source tree; the project is run from a checkout
 # (`make run`) and pyproject ships no agent package data, so they are not a package resource.
@@ -74,12 +75,16 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class AgentSettings:
+    """servers: the `[servers.NAME]` tables and `--mcp-config` entries, by name (empty: see `server`)."""
+
     model: ModelSettings
     sampling: SamplingSettings
     server: ServerSettings
     system_prompt: str
     history_file: Path | None
     transcript: Path | None
+    servers: dict[str, ServerConfig] = field(default_factory=dict)
+    log_dir: Path | None = None
 
 
 # Every key a config file may hold, with the type its value must have.
@@ -103,6 +108,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "agent.system_prompt": str,
     "agent.history_file": str,
     "agent.transcript": str,
+    "agent.log_dir": str,
 }
 
 # Inclusive bounds of numeric keys: a value outside is a mistake, not a wish.
@@ -227,16 +233,19 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return "number" if isinstance(expected, tuple) else {str: "string", int: "integer", dict: "table"}[expected]
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> tuple[dict[str, Any], dict[str, ServerConfig]]:
+    """The file's keys, flattened, and its `[servers.NAME]` tables."""
     try:
         with path.open("rb") as file:
-            return _flatten(tomllib.load(file), str(path))
+            document = tomllib.load(file)
     except OSError as error:
         message = f"cannot read config file {path}: {error.strerror}"
         raise ConfigError(message, hint="check the --config path") from error
     except tomllib.TOMLDecodeError as error:
         message = f"config file {path} is not valid TOML: {error}"
         raise ConfigError(message, hint="fix the syntax at that line") from error
+    servers = parse_servers(document.pop("servers"), str(path)) if "servers" in document else {}
+    return _flatten(document, str(path)), servers
 
 
 def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
@@ -266,13 +275,16 @@ def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def load_settings(*, config_file: Path | None, env: Mapping[str, str], flags: Mapping[str, Any]) -> AgentSettings:
+def load_settings(
+    *, config_file: Path | None, env: Mapping[str, str], flags: Mapping[str, Any], mcp_config: Path | None = None
+) -> AgentSettings:
     """Build the settings from the defaults, an optional config file, the environment and the flags.
 
     Args:
         config_file: The --config FILE, or None.
         env: The environment (os.environ in production).
         flags: Parsed command-line flags by argparse dest name; None values mean "not given".
+        mcp_config: The --mcp-config FILE (`mcpServers` JSON), or None.
 
     Returns:
         The merged, validated settings.
@@ -280,9 +292,19 @@ def load_settings(*, config_file: Path | None, env: Mapping[str, str], flags: Ma
     Raises:
         ConfigError: A file is unreadable or holds an unknown key, or a value is invalid.
     """
-    layers = [_read_toml(DEFAULT_CONFIG)]
+    defaults, servers = _read_toml(DEFAULT_CONFIG)
+    layers = [defaults]
     if config_file is not None:
-        layers.append(_read_toml(config_file))
+        values, file_servers = _read_toml(config_file)
+        layers.append(values)
+        servers.update(file_servers)
+    if mcp_config is not None:
+        for name, server in read_mcp_config(mcp_config).items():
+            if name in servers:
+                raise ConfigError(
+                    f"server {name!r} is in both {config_file} and {mcp_config}", hint="rename or remove one of them"
+                )
+            servers[name] = server
     layers += [_env_layer(env), _flag_layer(flags)]
     values = _merge(layers)
 
@@ -323,6 +345,8 @@ def load_settings(*, config_file: Path | None, env: Mapping[str, str], flags: Ma
         system_prompt=values["agent.system_prompt"].strip(),
         history_file=_path(values.get("agent.history_file")),
         transcript=_path(values.get("agent.transcript")),
+        servers=servers,
+        log_dir=_path(values.get("agent.log_dir")),
     )
 
 

@@ -112,10 +112,10 @@ class Sampler:
         if policy == "ask":
             reviewed = await self._review.review_response(server, text, answer.model)
             if not reviewed.approved:
-                self._transcript.sampling_response(answer.model, text, approved=False)
+                self._transcript.sampling_response(answer.model, text, approved=False, server=server)
                 return _user_rejected()
             text = reviewed.text
-        self._transcript.sampling_response(answer.model, text, approved=True)
+        self._transcript.sampling_response(answer.model, text, approved=True, server=server)
         return mcp_types.CreateMessageResult(
             role="assistant",
             content=mcp_types.TextContent(type="text", text=text),
@@ -125,7 +125,7 @@ class Sampler:
 
     def _rejected(self, server: str, request: SamplingRequest) -> mcp_types.ErrorData:
         model = self._playback_or_chosen(request)
-        self._transcript.sampling_response(model, "", approved=False)
+        self._transcript.sampling_response(model, "", approved=False, server=server)
         logger.debug("server=<%s> | sampling request rejected", server)
         return _user_rejected()
 
@@ -140,7 +140,7 @@ class Sampler:
 
     def _fail(self, server: str, message: str, code: int) -> mcp_types.ErrorData:
         self._notify(f"sampling request from {server} failed: {message}")
-        self._transcript.error(f"sampling request from {server} failed: {message}")
+        self._transcript.error(f"sampling request from {server} failed: {message}", server=server)
         return mcp_types.ErrorData(code=code, message=message)
 
 

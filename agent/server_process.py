@@ -141,8 +141,9 @@ class BundledServer:
 
 
 def needs_bundled(settings: AgentSettings) -> bool:
-    """No --server and no --agentcore-arn (flag, environment or config): the bundled server is used."""
-    return not (settings.server.url or settings.server.agentcore_arn)
+    """No --server, --agentcore-arn, [servers.NAME] or --mcp-config (flag, environment or config):
+    the bundled server is used."""
+    return not (settings.server.url or settings.server.agentcore_arn or settings.servers)
 
 
 async def import_beside_server(settings: AgentSettings, module: str) -> tuple[ModuleType, BundledServer | None]:

@@ -82,21 +82,27 @@ class Transcript:
     def assistant(self, text: str) -> None:
         self._write("assistant", text=text)
 
-    def tool_call(self, name: str, input: dict[str, Any]) -> None:
-        self._write("tool_call", name=name, input=_redact(input))
+    # Every event from or about an MCP server names it (`server`), as there may be several.
 
-    def tool_result(self, name: str, status: str, text: str) -> None:
-        self._write("tool_result", name=name, status=status, text=text)
+    def tool_call(self, name: str, input: dict[str, Any], *, server: str | None = None) -> None:
+        self._write("tool_call", name=name, input=_redact(input), **_server(server))
 
-    def tool_structured(self, name: str, content: dict[str, Any]) -> None:
+    def tool_result(self, name: str, status: str, text: str, *, server: str | None = None) -> None:
+        self._write("tool_result", name=name, status=status, text=text, **_server(server))
+
+    def tool_structured(self, name: str, content: dict[str, Any], *, server: str | None = None) -> None:
         """A tool's structured result (e.g. plan_trip's supplied/elicited fields), which the model never sees."""
-        self._write("tool_structured", name=name, content=_redact(content))
+        self._write("tool_structured", name=name, content=_redact(content), **_server(server))
 
     def elicitation_request(self, server: str, message: str, schema: dict[str, Any]) -> None:
         self._write("elicitation_request", server=server, message=message, schema=schema)
 
-    def elicitation_response(self, action: str, content: dict[str, Any] | None, wait_s: float) -> None:
-        self._write("elicitation_response", action=action, content=_redact(content), wait_s=round(wait_s, 3))
+    def elicitation_response(
+        self, action: str, content: dict[str, Any] | None, wait_s: float, *, server: str | None = None
+    ) -> None:
+        self._write(
+            "elicitation_response", action=action, content=_redact(content), wait_s=round(wait_s, 3), **_server(server)
+        )
 
     def sampling_request(
         self,
@@ -115,11 +121,17 @@ class Transcript:
             model_preferences=model_preferences,
         )
 
-    def sampling_response(self, model: str, text: str, approved: bool) -> None:
-        self._write("sampling_response", model=model, text=text, approved=approved)
+    def sampling_response(self, model: str, text: str, approved: bool, *, server: str | None = None) -> None:
+        self._write("sampling_response", model=model, text=text, approved=approved, **_server(server))
 
-    def progress(self, tool: str, progress: float, total: float | None, message: str | None) -> None:
-        self._write("progress", tool=tool, progress=progress, total=total, message=message)
+    def progress(
+        self, tool: str, progress: float, total: float | None, message: str | None, *, server: str | None = None
+    ) -> None:
+        self._write("progress", tool=tool, progress=progress, total=total, message=message, **_server(server))
 
-    def error(self, message: str) -> None:
-        self._write("error", message=message)
+    def error(self, message: str, *, server: str | None = None) -> None:
+        self._write("error", message=message, **_server(server))
+
+
+def _server(server: str | None) -> dict[str, str]:
+    return {"server": server} if server is not None else {}

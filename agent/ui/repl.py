@@ -43,7 +43,7 @@ PROMPT = "> "
 KEYS = "Enter sends · Esc-Enter or Alt-Enter: new line · Ctrl-C cancels a turn · Ctrl-D quits · /help"
 HELP = (
     ("/help", "this list"),
-    ("/tools", "the server's tools"),
+    ("/tools", "each server's tools (as the model calls them)"),
     ("/model [SPEC]", "show the model, or switch to SPEC (bedrock:ID, anthropic:ID, openai:ID, ollama:ID, local, playback:FILE)"),
     ("/reset", "forget the conversation"),
     ("/save FILE", "save the session as a transcript (JSON Lines; `trip-agent replay FILE` shows it)"),
@@ -275,8 +275,10 @@ class Repl:
 
     def _banner(self) -> None:
         server = self._settings.server
-        where = server.url or (server.agentcore_arn and f"AgentCore {server.agentcore_arn}") or "bundled trip-server"
-        self._printer.line(f"trip-agent · model {self._settings.model.spec} · server {where}")
+        where = [server.url or (server.agentcore_arn and f"AgentCore {server.agentcore_arn}") or ""]
+        where = [name for name in [*where, *self._settings.servers] if name] or ["bundled trip-server"]
+        label = "server" if len(where) == 1 else "servers"
+        self._printer.line(f"trip-agent · model {self._settings.model.spec} · {label} {', '.join(where)}")
         self._printer.line(KEYS)
 
     def _loading_status(self) -> str:
@@ -382,7 +384,9 @@ class Repl:
                 except TripAgentError as error:
                     self._printer.line(f"error: {error}")
                 else:
-                    self._printer.lines(two_columns(tools, self._printer.width))
+                    for server, listed in tools:
+                        self._printer.line(f"{server}: {len(listed)} tools")
+                        self._printer.lines(two_columns(listed, self._printer.width))
             case SwitchModel(spec=None):
                 self._printer.line(f"model: {session.model_label}")
             case SwitchModel(spec=spec):

@@ -21,6 +21,7 @@ from agent.bridge import HTTP_TIMEOUT, McpBridge, http_client
 from agent.errors import TripAgentError
 from agent.human import AbsentHuman, FormHuman, ScriptedHuman
 from agent.providers.playback import PlaybackModel
+from agent.toolset import ServerTools
 from agent.ui.forms import ElicitationForm
 from agent.ui.review import SamplingReview
 from tests.agent.conftest import MODES, PLAYBACK_MODEL, TIPS, Target
@@ -63,7 +64,7 @@ async def test_plan_and_book_through_the_tool_provider(target, harness, mode):
     try:
         assert bridge.protocol_version == EXP_VERSION[mode]
         turns = [{"tool_use": {"name": "plan_trip", "input": {}}}, {"text": "Booked your Okinawa trip."}]
-        agent = Agent(model=PlaybackModel(turns, []), tools=[bridge.tool_provider()], callback_handler=None)
+        agent = Agent(model=PlaybackModel(turns, []), tools=[ServerTools([bridge])], callback_handler=None)
         assert {"plan_trip", "get_quote", "book_quote", "list_bookings"} <= set(agent.tool_names)
         result = await agent.invoke_async("Plan a trip for three friends")
     finally:
@@ -78,11 +79,11 @@ async def test_plan_and_book_through_the_tool_provider(target, harness, mode):
     assert set(target.bookings()) - set(before) == {reservation}
     assert "Visit Churaumi at opening time." in text  # the sampled recommendations reached the result
     assert harness.screen.getvalue().splitlines() == [
-        "plan_trip: 1/5 (20%) Looking up the destination…",
-        "plan_trip: 2/5 (40%) Comparing transport…",
-        "plan_trip: 3/5 (60%) Checking hotels…",
-        "plan_trip: 4/5 (80%) Calculating the total…",
-        "plan_trip: 5/5 (100%) Saving the quote…",
+        "travel-planner · plan_trip: 1/5 (20%) Looking up the destination…",
+        "travel-planner · plan_trip: 2/5 (40%) Comparing transport…",
+        "travel-planner · plan_trip: 3/5 (60%) Checking hotels…",
+        "travel-planner · plan_trip: 4/5 (80%) Calculating the total…",
+        "travel-planner · plan_trip: 5/5 (100%) Saving the quote…",
     ]
     asked = [next(iter(event["schema"]["properties"])) for event in harness.events("elicitation_request")]
     assert asked == ["destination", "trip_type", "nights", "travelers", "decision"]
