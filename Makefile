@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 # Peers for interoperability tests: a stock fastmcp 3.x (MCP 2025-11-25, mcp 1.x) client and server.
 PEERS := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed
+# MCP servers from npm (the official "everything" server; Node >= 18), pinned with hashes in
+# tests/peers/npm/package-lock.json, for the several-servers tests.
+NPM_PEERS := tests/peers/npm
+NPM_PEERS_STAMP := $(NPM_PEERS)/node_modules/.installed
 
 .PHONY: run test server clean chromium postgres-binaries
 
@@ -22,13 +26,18 @@ $(PEERS_STAMP):
 	$(PEERS)/bin/python -m pip install --quiet 'fastmcp==3.2.4' 'mcp==1.30.0'
 	@touch $(PEERS_STAMP)
 
+$(NPM_PEERS_STAMP): $(NPM_PEERS)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js >= 18 and npm (the MCP everything server)" >&2; exit 1; }
+	npm ci --prefix $(NPM_PEERS) --no-audit --no-fund --loglevel=error
+	@touch $(NPM_PEERS_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/trip-agent $(ARGS)
 
 server: $(STAMP)
 	$(VENV)/bin/trip-server $(ARGS)
 
-test: $(STAMP) $(PEERS_STAMP) chromium postgres-binaries
+test: $(STAMP) $(PEERS_STAMP) $(NPM_PEERS_STAMP) chromium postgres-binaries
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # Headless Chromium renders the eval report in the tests (no horizontal overflow at 1200 px).
@@ -49,4 +58,4 @@ postgres-binaries:
 	  fi; }
 
 clean:
-	rm -rf $(VENV) $(PEERS) .pytest_cache
+	rm -rf $(VENV) $(PEERS) $(NPM_PEERS)/node_modules .pytest_cache
