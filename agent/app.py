@@ -417,7 +417,7 @@ async def _start_all(bridges: list[McpBridge], notify: Callable[[str], None]) ->
     if len(failed) == len(bridges):
         raise failed[0][1]
     for bridge, error in failed:
-        notify(f"{bridge.name} is not available: {error}; going on with the other servers")
+        notify(f"going on without {bridge.name}: {error}")
     return [bridge for bridge, result in zip(bridges, results) if result is None]
 
 

@@ -277,8 +277,8 @@ class McpBridge:
                 raise refused from error
             if self._stdio is not None:
                 raise TripAgentError(
-                    f"MCP server {self.name} ({self.url}) did not start: {_short(error)}{_log_tail(self._log_file)}",
-                    hint=f"its stderr is in {self._log_file}; check its command, args and env",
+                    f"MCP server {self.name} did not start: {_short(error)}{_log_tail(self._log_file)}",
+                    hint=f"its stderr is in {self._log_file}; check its command ({self.url.removeprefix('stdio: ')}) and env",
                 ) from error
             raise TripAgentError(
                 f"cannot reach the MCP server at {self.url} ({_short(error)})",
