@@ -509,13 +509,13 @@ class McpTool(AgentTool):
                 logger.debug("tool=<%s> | call failed", self._tool.name, exc_info=True)
                 error = TripAgentError(f"{bridge.name}: call {self._tool.name} failed: {_short(error)}")
             bridge._notify(str(error))
-            bridge.outcomes[use_id] = failed_outcome(self._tool.name, str(error))
+            bridge.outcomes[use_id] = failed_outcome(self._name, str(error))
             yield ToolResultEvent(_tool_result(use_id, "error", str(error)))
             return
         if result.structured_content is not None:
             bridge._transcript.tool_structured(self._tool.name, result.structured_content, server=bridge.name)
         # Calls run one at a time in practice; were two concurrent, their answers could be attributed to either.
-        outcome = outcome_of(self._tool.name, result, bridge._answers[answered:])
+        outcome = outcome_of(self._name, result, bridge._answers[answered:])
         bridge.outcomes[use_id] = outcome
         yield ToolResultEvent(_tool_result(use_id, "error" if result.is_error else "success", outcome.text))
 
