@@ -13,9 +13,9 @@ import pytest
 from agent.config import load_settings
 from agent.transcript import Transcript
 from tests.agent.app.conftest import read_events
+from tests.peers.everything import everything_args, processes_mentioning
 from tests.server.conftest import http_server  # noqa: F401  (a fixture)
 
-EVERYTHING = Path(__file__).resolve().parents[2] / "peers/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 TRIP_AGENT = Path(sys.executable).parent / "trip-agent"
 CTRL_D = "\x04"
 TIPS = "Walk Fushimi Inari at dawn.\nTake the Sagano scenic train.\nTry yudofu near Nanzen-ji."
@@ -47,22 +47,8 @@ SERVER_EVENTS = {
 
 
 def everything(marker: Path, **policy) -> dict:
-    """An `mcpServers` entry for the everything server; `marker` (ignored by it) finds its process."""
-    if not EVERYTHING.is_file():
-        pytest.fail(f"{EVERYTHING} is missing: run `make tests/peers/npm/node_modules/.installed` (make test does)")
-    return {"command": "node", "args": [str(EVERYTHING), "stdio", str(marker)], **policy}
-
-
-def processes_mentioning(marker: Path) -> list[int]:
-    """The live processes whose command line contains `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and str(marker).encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:  # it ended while we looked
-            continue
-    return found
+    """An `mcpServers` entry for the everything server."""
+    return {"command": "node", "args": everything_args(marker), **policy}
 
 
 @pytest.fixture
