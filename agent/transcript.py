@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-# Keys whose values never reach the file, wherever they appear in a tool input or form answer.
-_SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "apikey", "credential")
+# Keys whose values never reach the file, wherever they appear in a tool input or form answer: a
+# key is secret when one of its words (snake_case, camelCase or kebab-case) is one of these, or it
+# holds "api" then "key". Whole words: `maxTokens` (a count, e.g. the everything server's sampling
+# tool) is kept, `access_token` is not.
+_SECRET_WORDS = {"token", "password", "passwd", "secret", "authorization", "credential", "credentials", "apikey"}
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 REDACTED = "[redacted]"
+
+
+def _secret(key: object) -> bool:
+    words = [word.lower() for word in _WORDS.findall(str(key))]
+    pairs = zip(words, words[1:])
+    return bool(_SECRET_WORDS.intersection(words)) or ("api", "key") in pairs
 
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            key: REDACTED if any(secret in str(key).lower() for secret in _SECRET_KEYS) else _redact(item)
-            for key, item in value.items()
-        }
+        return {key: REDACTED if _secret(key) else _redact(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_redact(item) for item in value]
     return value

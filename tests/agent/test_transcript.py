@@ -99,6 +99,17 @@ def test_secrets_never_written(clock):
     assert "hunter2" not in buffer.getvalue() and "sk-1" not in buffer.getvalue()
 
 
+def test_secret_keys_are_whole_words_so_token_counts_are_kept(clock):
+    buffer = io.StringIO()
+    transcript = Transcript(buffer, clock=clock)
+    secret = ["bearerToken", "client-secret", "APIKey", "apiKey", "x_api_key", "Authorization", "db_passwd", "token"]
+    kept = ["maxTokens", "max_tokens", "tokens_used", "keyword", "monkey", "tokenizer"]
+
+    transcript.tool_call("t", {key: "v" for key in secret + kept})
+
+    assert lines(buffer)[0]["input"] == {**{key: REDACTED for key in secret}, **{key: "v" for key in kept}}
+
+
 def test_each_line_is_on_disk_before_the_next_event(tmp_path, clock):
     path = tmp_path / "run.jsonl"
     transcript = Transcript.open(path, clock=clock)
