@@ -94,7 +94,7 @@ class Sampler:
             self._notify(f"{server} asked to use your model, but there is no terminal to approve it; denied.")
             return self._rejected(server, request)
         if policy == "deny":
-            self._notify(f"{server} asked to use your model; denied (--sampling deny).")
+            self._notify(f"{server} asked to use your model; denied (sampling policy deny).")
             return self._rejected(server, request)
         if not self._limiter.allow(server):
             limit = self._settings.rate_limit_per_minute

@@ -235,3 +235,22 @@ def test_when_no_server_starts_the_run_fails_and_a_bad_mcp_config_is_a_usage_err
         + '{"mcpServers": {"NAME": {"command": "...", "args": [...], "env": {...}}}} '
         + 'or {"mcpServers": {"NAME": {"url": "https://...", "headers": {...}}}})'
     ]
+
+
+def test_a_servers_own_rate_limit_refuses_its_second_sampling_request(tmp_path):
+    marker = tmp_path / "everything-marker"
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"everything": everything(marker, rate_limit_per_minute=1)}}))
+    sample = {"tool_use": {"name": "trigger-sampling-request", "input": {"prompt": "Hi", "maxTokens": 20}}}
+    script = tmp_path / "twice.json"
+    script.write_text(json.dumps({"turns": [sample, sample, {"text": "Done."}], "sampling": ["First.", "Second."]}))
+    transcript = tmp_path / "t.jsonl"
+
+    done = run("--mcp-config", config, "--model", f"playback:{script}", "--message", "Sample twice", "--transcript", transcript, cwd=tmp_path)
+
+    assert "trip-agent: sampling request from everything failed: sampling rate limit reached: at most 1 requests per minute from everything" in done.stderr
+    results = [event for event in read_events(transcript) if event["type"] == "tool_result"]
+    assert [result["status"] for result in results] == ["success", "error"]
+    assert '"text": "First."' in results[0]["text"] and "rate limit" in results[1]["text"]
+    # The global default (10 a minute) would have allowed both.
+    assert load_settings(config_file=None, env={}, flags={}).sampling.rate_limit_per_minute == 10
