@@ -141,6 +141,29 @@ def book_script(tmp_path):
     return path
 
 
+@pytest.fixture
+def run_repl(pipe, screen):
+    """Starts the real REPL on `pipe` and `screen` as a task; cancelled and its transcript closed at the end."""
+    from agent.ui.repl import Repl
+
+    started = []
+
+    def run(settings, transcript, columns=160):
+        task = asyncio.create_task(Repl(settings, transcript, input=pipe, output=screen.output(columns), stream=screen).run())
+        started.append((task, transcript))
+        return task
+
+    yield run
+    for task, transcript in started:
+        task.cancel()
+        transcript.close()
+
+
+async def answer(screen, pipe, prompt, keys):
+    await screen.wait_for(prompt)
+    pipe.send_text(keys)
+
+
 def read_events(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 

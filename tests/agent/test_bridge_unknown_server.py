@@ -94,7 +94,7 @@ async def test_a_legacy_only_fastmcp_server_is_fully_served(finder_target, harne
         {"value": "Kyushu"},
         {"value": ["sauna", "outdoor bath"]},
     ]
-    assert harness.screen.getvalue().splitlines()[-1] == "find_onsen: 3/3 (100%) searching Kyushu, step 3"
+    assert harness.screen.getvalue().splitlines()[-1] == "travel-planner · find_onsen: 3/3 (100%) searching Kyushu, step 3"
     assert harness.events("sampling_response")[0]["text"] == "Try Beppu's steam."
 
 

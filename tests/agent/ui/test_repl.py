@@ -11,35 +11,20 @@ from agent.replay import read_events as replay_events
 from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
-from tests.agent.conftest import read_events
+from tests.agent.conftest import answer, read_events
 from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
 
 
 @pytest.fixture
-def start_repl(pipe, screen, tmp_path):
-    from agent.ui.repl import Repl
-
-    started = []
-
+def start_repl(run_repl):
     def start(script, transcript_path=None, columns=160):
         settings = load_settings(config_file=None, env={}, flags={"model": f"playback:{script}"})
         transcript = Transcript.open(transcript_path) if transcript_path else Transcript.disabled()
-        repl = Repl(settings, transcript, input=pipe, output=screen.output(columns), stream=screen)
-        task = asyncio.create_task(repl.run())
-        started.append((task, transcript))
-        return task
+        return run_repl(settings, transcript, columns)
 
-    yield start
-    for task, transcript in started:
-        task.cancel()
-        transcript.close()
-
-
-async def answer(screen, pipe, prompt, keys):
-    await screen.wait_for(prompt)
-    pipe.send_text(keys)
+    return start
 
 
 async def test_plan_and_book_through_the_form(start_repl, screen, pipe, book_script, tmp_path):

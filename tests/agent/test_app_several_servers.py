@@ -1,7 +1,6 @@
 """Several MCP servers in one session: the official "everything" server (npm, over stdio, started by
 the agent) beside trip-server (over loopback HTTP), through the real REPL and the real CLI."""
 
-import asyncio
 import json
 import os
 import subprocess
@@ -12,9 +11,9 @@ import pytest
 
 from agent.config import load_settings
 from agent.transcript import Transcript
-from tests.agent.app.conftest import read_events
+from tests.agent.conftest import answer, read_events
 from tests.peers.everything import everything_args, processes_mentioning
-from tests.server.conftest import http_server  # noqa: F401  (a fixture)
+from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 TRIP_AGENT = Path(sys.executable).parent / "trip-agent"
 CTRL_D = "\x04"
@@ -52,11 +51,7 @@ def everything(marker: Path, **policy) -> dict:
 
 
 @pytest.fixture
-def start_repl(pipe, screen, tmp_path):
-    from agent.ui.repl import Repl
-
-    started = []
-
+def start_repl(run_repl, tmp_path):
     def start(script: dict, servers: dict, **flags):
         (tmp_path / "script.json").write_text(json.dumps(script), encoding="utf-8")
         (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": servers}), encoding="utf-8")
@@ -67,20 +62,9 @@ def start_repl(pipe, screen, tmp_path):
             flags={"model": f"playback:{tmp_path / 'script.json'}", **flags},
             mcp_config=tmp_path / "mcp.json",
         )
-        transcript = Transcript.open(tmp_path / "t.jsonl")
-        task = asyncio.create_task(Repl(settings, transcript, input=pipe, output=screen.output(), stream=screen).run())
-        started.append((task, transcript))
-        return task
+        return run_repl(settings, Transcript.open(tmp_path / "t.jsonl"))
 
-    yield start
-    for task, transcript in started:
-        task.cancel()
-        transcript.close()
-
-
-async def answer(screen, pipe, prompt, keys):
-    await screen.wait_for(prompt)
-    pipe.send_text(keys)
+    return start
 
 
 async def test_everything_over_stdio_and_trip_server_over_http_in_one_repl(start_repl, screen, pipe, tmp_path, http_server):
