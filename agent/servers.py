@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
 
@@ -23,6 +23,17 @@ _FORMAT_HINT = (
     '{"mcpServers": {"NAME": {"command": "...", "args": [...], "env": {...}}}} '
     'or {"mcpServers": {"NAME": {"url": "https://...", "headers": {...}}}}'
 )
+
+
+def _no_substitution(value: str) -> str:
+    # VS Code's ${input:…}/${workspaceFolder} and Claude Code's ${VAR} would reach the server as
+    # written, a failure far from its cause.
+    if "${" in value:
+        raise ValueError("uses ${…} substitution, which trip-agent does not do; write the value itself")
+    return value
+
+
+Plain = Annotated[str, AfterValidator(_no_substitution)]
 
 
 class _ServerBase(BaseModel):
@@ -36,18 +47,18 @@ class StdioServerConfig(_ServerBase):
     """A local server the agent starts and talks to over its stdin/stdout."""
 
     type: Literal["stdio"] = "stdio"
-    command: Annotated[str, Field(min_length=1)]
-    args: list[str] = []
-    env: dict[str, str] = {}
-    cwd: str | None = None
+    command: Annotated[Plain, Field(min_length=1)]
+    args: list[Plain] = []
+    env: dict[str, Plain] = {}
+    cwd: Plain | None = None
 
 
 class HttpServerConfig(_ServerBase):
     """A running server reached over Streamable HTTP."""
 
     type: Literal["http"] = "http"
-    url: str
-    headers: dict[str, str] = {}
+    url: Plain
+    headers: dict[str, Plain] = {}
 
     @field_validator("url")
     @classmethod

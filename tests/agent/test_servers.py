@@ -67,6 +67,11 @@ def test_the_vs_code_shape_with_types_and_our_per_server_policy(tmp_path):
         ({"mcpServers": {"a": {"command": "x", "sampling": "maybe"}}}, "server 'a' in {path}: field 'sampling': Input should be 'auto', 'ask' or 'deny'"),
         ({"mcpServers": {"a": {"command": "x", "rate_limit_per_minute": 0}}}, "server 'a' in {path}: field 'rate_limit_per_minute': Input should be greater than or equal to 1"),
         ({"mcpServers": {"a b": {"command": "x"}}}, "server name 'a b' in {path} is invalid"),
+        (
+            {"mcpServers": {"a": {"url": "http://x", "headers": {"Authorization": "Bearer ${input:token}"}}}},
+            "server 'a' in {path}: field 'headers.Authorization': Value error, uses ${{…}} substitution, which trip-agent does not do",
+        ),
+        ({"servers": {"a": {"command": "x", "args": ["${workspaceFolder}"]}}}, "server 'a' in {path}: field 'args.0': Value error, uses ${{…}}"),
         ({"mcpServers": {"a": "x"}}, "server 'a' in {path} must be a table/object with `command` or `url`"),
         ({"mcpservers": {}}, "MCP config file {path}: field 'mcpservers': unknown field"),
         ({}, "MCP config file {path} needs exactly one of 'mcpServers' or 'servers'"),
