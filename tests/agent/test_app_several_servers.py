@@ -1,6 +1,7 @@
 """Several MCP servers in one session: the official "everything" server (npm, over stdio, started by
 the agent) beside trip-server (over loopback HTTP), through the real REPL and the real CLI."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -238,3 +239,38 @@ def test_a_servers_own_rate_limit_refuses_its_second_sampling_request(tmp_path):
     assert '"text": "First."' in results[0]["text"] and "rate limit" in results[1]["text"]
     # The global default (10 a minute) would have allowed both.
     assert load_settings(config_file=None, env={}, flags={}).sampling.rate_limit_per_minute == 10
+
+
+@pytest.fixture
+async def header_echo_server():
+    """A real MCP server over loopback whose one tool returns the X-Team header it was sent."""
+    import uvicorn
+    from fastmcp import FastMCP
+    from fastmcp.server.dependencies import get_http_headers
+
+    mcp = FastMCP("headers")
+
+    @mcp.tool
+    def team() -> str:
+        """The X-Team header of this request."""
+        return get_http_headers(include={"x-team"}).get("x-team", "(none)")
+
+    server = uvicorn.Server(uvicorn.Config(mcp.http_app(), host="127.0.0.1", port=0, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0)  # yields to uvicorn's startup; no timed wait
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/mcp"
+    server.should_exit = True
+    await serving
+
+
+async def test_an_http_server_from_the_file_gets_its_headers(start_repl, screen, pipe, header_echo_server):
+    script = {"turns": [{"tool_use": {"name": "team", "input": {}}}, {"text": "Sent."}]}
+    repl = start_repl(script, {"planner": {"url": header_echo_server, "headers": {"X-Team": "travel"}}})
+
+    await screen.wait_for("Ctrl-D quits")
+    pipe.send_text("Which team?\r")
+    await screen.wait_for("← team (success) travel")
+    await screen.wait_for("Sent.")
+    pipe.send_text(CTRL_D)
+    assert await repl == 0
