@@ -162,11 +162,6 @@ class Session:
         return ", ".join(bridge.name for bridge in self._bridges)
 
     @property
-    def server_url(self) -> str:
-        """The first server's URL now (a bundled server started again listens on a new port)."""
-        return self._bridges[0].url
-
-    @property
     def model_label(self) -> str:
         """e.g. "local (no AWS credentials found)" or "bedrock:us.anthropic.claude-haiku-…"."""
         spec = self.model_settings.spec

@@ -163,7 +163,8 @@ class McpBridge:
         reconnect_delays: Seconds to wait before each further attempt to reconnect.
         stdio: A local server to start and talk to over stdin/stdout instead of `url`; it is
             stopped when the bridge stops (and started again on a reconnect).
-        log_file: Where a stdio server's stderr goes (appended), never the terminal.
+        log_file: Where a stdio server's stderr goes, never the terminal (emptied by `start`, appended
+            to by a reconnect's new process).
 
         Raises:
             ValueError: `mode` is not "auto" or "legacy".
@@ -560,7 +561,7 @@ async def _close(client: Client) -> None:
 
 
 def _log_tail(path: Path | None) -> str:
-    """The last line the server wrote to its log (usually what went wrong), as `: LINE`."""
+    """The last line the server wrote to its log (usually what went wrong), as ` (its log ends: LINE)`."""
     try:
         lines = path.read_text(errors="replace").strip().splitlines() if path is not None else []
     except OSError:
