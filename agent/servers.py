@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
+from agent.file_format import FileFormat
 
 SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _FORMAT_HINT = (
@@ -36,9 +37,7 @@ def _no_substitution(value: str) -> str:
 Plain = Annotated[str, AfterValidator(_no_substitution)]
 
 
-class _ServerBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _ServerBase(FileFormat):
     sampling: Literal["auto", "ask", "deny"] | None = None
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
 
@@ -95,9 +94,7 @@ def parse_server(entry: Any) -> ServerConfig:
     return model.model_validate(entry)
 
 
-class _McpFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
+class _McpFile(FileFormat):
     mcp_servers: dict[str, Any] | None = Field(default=None, alias="mcpServers")
     servers: dict[str, Any] | None = None
 
