@@ -22,7 +22,7 @@ from agent.ui.forms import ElicitationOutcome
 from fastmcp.client.transports import StreamableHttpTransport
 
 from agent.bridge import http_client
-from tests.server.conftest import RunningServer, paying_server  # noqa: F401  (a fixture)
+from tests.mcp_server.conftest import RunningServer, paying_server  # noqa: F401  (a fixture)
 
 MODES = ["auto", "legacy"]
 

@@ -20,7 +20,7 @@ import pytest
 from agent.config import load_settings
 from agent.transcript import Transcript
 from tests.agent.conftest import BOOK_SCRIPT, read_events
-from tests.server.conftest import RunningServer, paying_server  # noqa: F401  (a fixture)
+from tests.mcp_server.conftest import RunningServer, paying_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_X, CTRL_D = "\x03", "\x18", "\x04"
 TRIP = {"destination": "Kyoto", "trip_type": "solo", "nights": 2}  # ¥38,000: only Book/Cancel is asked
