@@ -44,7 +44,6 @@ def test_container_mode_defaults():
         ('[trip_server]\nprot = 1\n', "unknown [trip_server] key(s) prot"),
         ('[trip_server]\nport = "eighty"\n', "port must be an integer"),
         ('[trip_server]\nelicitation_style = "wizard"\n', "elicitation_style must be 'steps' or 'form'"),
-        ('[trip_server]\npayment_step = "yes"\n', "payment_step must be true or false"),
         ("[server\n", "is not valid TOML"),
         ('[model]\nprovider = "bedrock"\n', "has no [trip_server] table"),
     ],
@@ -101,13 +100,3 @@ def test_help_lists_every_flag():
     out = run_cli("--help").stdout
     for flag in ("--config", "--host", "--port", "--path", "--db", "--container"):
         assert flag in out
-
-
-@pytest.mark.parametrize(("raw", "exp_value"), [("1", True), ("TRUE", True), ("on", True), ("0", False), ("no", False), ("off", False)])
-def test_a_boolean_setting_reads_the_usual_words_from_the_environment(raw, exp_value):
-    assert load_settings(env={"TRIP_SERVER_PAYMENT_STEP": raw}).payment_step is exp_value
-
-
-def test_a_boolean_setting_refuses_other_words_from_the_environment():
-    with pytest.raises(ConfigError, match="payment_step must be true or false, not 'sometimes'"):
-        load_settings(env={"TRIP_SERVER_PAYMENT_STEP": "sometimes"})
