@@ -1,7 +1,8 @@
 """The `--answers` format (also a scenario's `answers`): what each item means, and where a bare value goes.
 
 An item is {"action": "accept", "content": {...}}, {"action": "decline"}, {"action": "cancel"}, or a
-bare string, number, boolean or list that fills the form's single (or first required) field.
+bare string, number, boolean or list that fills the form's single (or first required) field; or
+{"mode": "url", "action": ...}, the answer to a request to open a web page (URL elicitation).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from agent.file_format import FileFormat
 ACTIONS = ("accept", "decline", "cancel")
 FORMAT_HINT = (
     'a JSON list whose items are {"action": "accept", "content": {...}}, {"action": "decline"}, '
-    '{"action": "cancel"}, or a bare string, number, boolean or list'
+    '{"action": "cancel"}, a bare string, number, boolean or list, or for a request to open a web page '
+    '{"mode": "url", "action": "accept" | "decline" | "cancel"}'
 )
 
 
@@ -31,24 +33,39 @@ class Refusal(FileFormat):
     action: Literal["decline", "cancel"]
 
 
+class UrlAnswer(FileFormat):
+    """The answer to a request to open a web page; only such a request takes it."""
+
+    mode: Literal["url"]
+    action: Literal["accept", "decline", "cancel"]
+
+
 Bare = StrictStr | StrictInt | StrictFloat | StrictBool | list[Any]
 
 
 def _kind(answer: Any) -> str | None:
     if isinstance(answer, dict):
+        if "mode" in answer:
+            return "url"
         action = answer.get("action")
         return action if isinstance(action, str) and action in ACTIONS else None
+    if isinstance(answer, UrlAnswer):
+        return "url"
     return answer.action if isinstance(answer, Accept | Refusal) else "bare"
 
 
 Answer = Annotated[
-    Annotated[Accept, Tag("accept")] | Annotated[Refusal, Tag("decline")] | Annotated[Refusal, Tag("cancel")] | Annotated[Bare, Tag("bare")],
+    Annotated[Accept, Tag("accept")]
+    | Annotated[Refusal, Tag("decline")]
+    | Annotated[Refusal, Tag("cancel")]
+    | Annotated[UrlAnswer, Tag("url")]
+    | Annotated[Bare, Tag("bare")],
     Discriminator(_kind, custom_error_type="action", custom_error_message=f'"action" must be one of {", ".join(ACTIONS)}'),
 ]
 _ANSWERS = TypeAdapter(list[Answer])
 
 
-def read_answers(document: Any, source: str) -> list[Accept | Refusal | Any]:
+def read_answers(document: Any, source: str) -> list[Accept | Refusal | UrlAnswer | Any]:
     """Every item of an answers list, checked up front so a typo fails before the run, not midway.
 
     Raises:
@@ -72,8 +89,13 @@ def _problem(errors: list[ErrorDetails], source: str) -> str:
     if first["loc"][1] == "bare":
         return f"{where}: {'null is not an answer' if first['input'] is None else 'unsupported value'}"
     unexpected = sorted(str(error["loc"][-1]) for error in item if error["type"] == "extra_forbidden")
+    kind = "a url answer" if first["loc"][1] == "url" else first["loc"][1]
     if unexpected:
-        return f"{where}: unexpected keys for {first['loc'][1]}: {', '.join(unexpected)}"
+        return f"{where}: unexpected keys for {kind}: {', '.join(unexpected)}"
+    if first["loc"][1] == "url":
+        if first["loc"][-1] == "mode":
+            return f'{where}: "mode" can only be "url" (an answer to a request to open a web page)'
+        return f'{where}: "action" must be one of {", ".join(ACTIONS)}'
     return f'{where}: accept needs a "content" object'
 
 

@@ -38,6 +38,7 @@ from agent.sampling_policy import Sampler
 from agent.servers import StdioServerConfig
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
+from agent.url_elicitation import answer_url_request, completion_notices
 
 logger = logging.getLogger(__name__)
 
@@ -299,6 +300,7 @@ class McpBridge:
             target,
             mode=self._mode,
             elicitation_handler=self._on_elicitation,
+            message_handler=completion_notices(self.name, self._notify),
             sampling_handler=sampling,
             input_required_max_rounds=MAX_INPUT_ROUNDS,
         )
@@ -440,10 +442,10 @@ class McpBridge:
         # Never raise: a failing elicitation callback reaches the server as "Invalid request parameters".
         try:
             self._progress.done()  # the form must start on a clean line
-            if not isinstance(params, mcp_types.ElicitRequestFormParams):
-                self._notify(f"{self.name} asked for a URL elicitation, which this agent does not support; declined.")
-                self._answers.append("decline")
-                return ElicitResult(action="decline")
+            if isinstance(params, mcp_types.ElicitRequestURLParams):
+                action = await answer_url_request(self.name, params, self._human, self._transcript, self._notify)
+                self._answers.append(action)
+                return ElicitResult(action=action)
             schema = params.requested_schema
             self._transcript.elicitation_request(self.name, message, schema)
             asked = time.monotonic()

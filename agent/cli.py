@@ -186,7 +186,7 @@ async def run_messages(settings: AgentSettings, messages: list[str], answers: Pa
 
     terminal = sys.stdin.isatty()
     try:
-        scripted = ScriptedHuman.from_file(answers) if answers else None
+        scripted = ScriptedHuman.from_file(answers, notify=notify) if answers else None
     except BaseException:
         if bundled is not None:
             await bundled.stop()

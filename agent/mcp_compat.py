@@ -63,15 +63,16 @@ class SamplingStillRequested(MCPError):
 
 
 class AgentSession(ClientSession):
-    """Declares what the agent handles: form elicitation only (the SDK also claims URL elicitation,
-    which this agent cannot show), and no sampling while the current task withholds it."""
+    """Declares what the agent handles: form and URL elicitation (agent/url_elicitation.py), and no
+    sampling while the current task withholds it."""
 
     def _build_capabilities(self, version: str) -> mcp_types.ClientCapabilities:
         capabilities = super()._build_capabilities(version)
         if capabilities.elicitation is None:
             return capabilities
-        form_only = mcp_types.ElicitationCapability(form=mcp_types.FormElicitationCapability())
-        return capabilities.model_copy(update={"elicitation": form_only})
+        # Spelled out rather than inherited: the SDK's default may change, and we claim only what we show.
+        handled = mcp_types.ElicitationCapability(form=mcp_types.FormElicitationCapability(), url=mcp_types.UrlElicitationCapability())
+        return capabilities.model_copy(update={"elicitation": handled})
 
     @property
     def _stamp(self) -> Callable[[dict[str, Any], Any], None]:

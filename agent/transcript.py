@@ -105,6 +105,11 @@ class Transcript:
     def elicitation_request(self, server: str, message: str, schema: dict[str, Any]) -> None:
         self._write("elicitation_request", server=server, message=message, schema=schema)
 
+    def url_request(self, server: str, message: str, site: str | None) -> None:
+        """A URL-mode elicitation_request: only the page's `site` (scheme and domain; None for a
+        refused link), never its path, which may hold a secret."""
+        self._write("elicitation_request", server=server, message=message, schema=None, mode="url", url=site)
+
     def elicitation_response(
         self, action: str, content: dict[str, Any] | None, wait_s: float, *, server: str | None = None
     ) -> None:

@@ -33,6 +33,7 @@ from mcp_server.flow import (
     Sample,
     SampleResult,
 )
+from mcp_server.payment import AwaitPayment, ElicitUrl, PaymentSettled
 
 logger = logging.getLogger("trip_server")
 
@@ -92,14 +93,15 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
                 log_phase(ctx, state, "finish", action.status)
                 return _tool_result(action, state)
             note_phase(state.get("flow_id"), _phase(action))  # for the line if the call is abandoned
-            if isinstance(action, Elicit):
-                if not _client_can(ctx, "elicitation"):
+            if isinstance(action, Elicit | ElicitUrl):
+                url = isinstance(action, ElicitUrl)
+                if not (client_opens_urls(ctx) if url else _client_can(ctx, "elicitation")):
                     outcome: Outcome = Answer("unsupported")
                 elif modern:
                     log_phase(ctx, state, f"ask:{action.key}", "input_required")
                     return _input_required(action, state)
                 else:
-                    outcome = await _elicit_legacy(ctx, action)
+                    outcome = await (_elicit_url_legacy(ctx, action) if url else _elicit_legacy(ctx, action))  # type: ignore[arg-type]
                 log_phase(ctx, state, f"ask:{action.key}", outcome.action)
             elif isinstance(action, Sample):
                 if not _client_can(ctx, "sampling"):
@@ -112,7 +114,13 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
                 log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
             else:
                 outcome = await effects(action, ctx, state)
-                log_phase(ctx, state, type(action).__name__.lower(), "done")
+                log_phase(ctx, state, type(action).__name__.lower(), getattr(outcome, "status", "done"))
+                if isinstance(action, AwaitPayment) and isinstance(outcome, PaymentSettled):
+                    if modern and outcome.status == "pending":
+                        # Not paid yet: the client retries with the state alone and we look again.
+                        return mcp_types.InputRequiredResult(request_state=json.dumps(state))
+                    if not modern and outcome.status in ("confirmed", "cancelled"):
+                        await _elicitation_complete(ctx, action.elicitation_id)
             state = flow.apply(state, outcome)
     except FlowStateError as error:
         logger.warning("flow=<%s> | rejected request state: %s", flow.name, error)
@@ -124,11 +132,13 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
 # --- 2026-07-28: input_required round trips ------------------------------------------------------
 
 
-def _input_required(action: Elicit | Sample, state: dict[str, Any]) -> mcp_types.InputRequiredResult:
+def _input_required(action: Elicit | ElicitUrl | Sample, state: dict[str, Any]) -> mcp_types.InputRequiredResult:
     if isinstance(action, Elicit):
         request: mcp_types.InputRequest = mcp_types.ElicitRequest(
             params=mcp_types.ElicitRequestFormParams(message=action.message, requested_schema=action.schema)
         )
+    elif isinstance(action, ElicitUrl):  # 2026-07-28 has no elicitation id (nor its completion notice)
+        request = mcp_types.ElicitRequest(params=mcp_types.ElicitRequestURLParams(message=action.message, url=action.url))
     else:
         request = mcp_types.CreateMessageRequest(params=_sampling_params(action))
     # The framework seals request_state (AES-GCM, TTL), so a tampered or expired one never reaches us.
@@ -148,7 +158,9 @@ def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("flow") != flow.name:
         raise FlowStateError("its requestState belongs to another tool")
     action = flow.next_action(state)
-    if not isinstance(action, Elicit | Sample):
+    if isinstance(action, AwaitPayment):
+        return state  # a round with the state alone: the driver looks at the payment again
+    if not isinstance(action, Elicit | ElicitUrl | Sample):
         raise FlowStateError("its requestState is not waiting for an answer")
     response = (ctx.input_responses or {}).get(action.key)
     if response is None and isinstance(action, Sample) and not _client_can(ctx, "sampling"):
@@ -159,7 +171,7 @@ def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
         return flow.apply(state, outcome)
     if response is None:
         raise FlowStateError(f"the retry carries no answer to {action.key!r}")
-    if isinstance(action, Elicit):
+    if isinstance(action, Elicit | ElicitUrl):
         if not isinstance(response, mcp_types.ElicitResult):
             raise FlowStateError(f"the answer to {action.key!r} is not an elicitation result")
         outcome = Answer(response.action, response.content)
@@ -184,6 +196,25 @@ async def _elicit_legacy(ctx: Context, action: Elicit) -> Answer:
     return Answer(result.action, result.content)
 
 
+async def _elicit_url_legacy(ctx: Context, action: ElicitUrl) -> Answer:
+    try:
+        result = await ctx.session.elicit_url(
+            message=action.message, url=action.url, elicitation_id=action.elicitation_id, related_request_id=ctx.request_id
+        )
+    except Exception as error:  # as for a form: the flow ends, the call does not crash
+        logger.warning("question=<%s> | client failed to answer: %s", action.key, error)
+        return Answer("cancel")
+    return Answer(result.action)
+
+
+async def _elicitation_complete(ctx: Context, elicitation_id: str) -> None:
+    """Tell a 2025-11-25 client that the page it opened is done (best effort: the result follows anyway)."""
+    try:
+        await ctx.session.send_elicit_complete(elicitation_id, related_request_id=ctx.request_id)
+    except Exception as error:
+        logger.warning("elicitation=<%s> | completion notice not sent: %s", elicitation_id, error)
+
+
 async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
     try:
         with warnings.catch_warnings():
@@ -206,9 +237,16 @@ async def _sample_legacy(ctx: Context, action: Sample) -> SampleResult:
 
 
 def _phase(action: Action) -> str:
-    if isinstance(action, Elicit):
+    if isinstance(action, Elicit | ElicitUrl):
         return f"ask:{action.key}"
     return "sampling" if isinstance(action, Sample) else type(action).__name__.lower()
+
+
+def client_opens_urls(ctx: Context) -> bool:
+    """The client declared URL-mode elicitation (2025-11-25 and later)."""
+    capabilities = ctx.session.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and elicitation.url is not None
 
 
 def _client_can(ctx: Context, capability: str) -> bool:

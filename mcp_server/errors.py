@@ -25,6 +25,10 @@ class BookingNotFound(TripServerError):
     """No booking with that reservation id (or it belongs to another user)."""
 
 
+class PaymentNotConfirmed(TripServerError):
+    """A booking that needs a payment whose payment is not confirmed (or not this flow's)."""
+
+
 class FlowStateError(TripServerError):
     """A multi round-trip request carried state that does not belong to this call."""
 

@@ -18,6 +18,17 @@ from mcp_server import recommendations
 from mcp_server.catalog import Catalog, Destination, Match
 from mcp_server.errors import FlowStateError
 from mcp_server.messages import DEFAULT_LANGUAGE, detect_language, join, parse_language, say, sentences
+from mcp_server.payment import (
+    AwaitPayment,
+    ElicitUrl,
+    PaymentSettled,
+    PaymentStarted,
+    StartPayment,
+    VoidPayment,
+    apply_payment,
+    pending_step,
+    require_payment,
+)
 from mcp_server.pricing import Price, price_trip
 
 FIELDS = ("destination", "trip_type", "nights", "travelers")  # the order questions are asked in
@@ -77,7 +88,7 @@ class Finish:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Elicit | Sample | Search | Book | CancelBooking | Finish
+Action = Elicit | Sample | Search | Book | CancelBooking | Finish | StartPayment | ElicitUrl | AwaitPayment | VoidPayment
 
 
 # --- what the driver feeds back ----------------------------------------------------------------
@@ -120,7 +131,7 @@ class Cancelled:
     reservation_id: str
 
 
-Outcome = Answer | SampleResult | Searched | Booked | Cancelled
+Outcome = Answer | SampleResult | Searched | Booked | Cancelled | PaymentStarted | PaymentSettled
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -271,11 +282,15 @@ class PlanTrip:
         self.catalog = catalog
         self.options = options
 
-    def start(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """State from the tool's arguments: valid ones are kept, invalid ones explained."""
+    def start(self, arguments: dict[str, Any], *, pay: bool = False) -> dict[str, Any]:
+        """State from the tool's arguments: valid ones are kept, invalid ones explained.
+
+        `pay`: "Book" goes through the payment step first (payment.py).
+        """
         state: dict[str, Any] = {
             "flow": self.name,
             "flow_id": secrets.token_hex(6),
+            "pay": pay,
             "values": {},
             "notes": {},
             "attempts": {},
@@ -302,7 +317,7 @@ class PlanTrip:
         if "finish" in state:
             return Finish(**state["finish"])
         if state.get("book"):
-            return Book(state["quote"]["id"])
+            return pending_step(state, state["language"]) or Book(state["quote"]["id"])
         missing = [name for name in FIELDS if name not in state["values"]]
         if missing:
             return self._question(state, missing)
@@ -334,6 +349,10 @@ class PlanTrip:
                 self._on_sample(state, outcome)
             case Book(), Booked():
                 state["finish"] = self._booked(state, outcome.reservation_id)
+            case StartPayment() | ElicitUrl() | AwaitPayment() | VoidPayment(), _:
+                ended = apply_payment(state, action, outcome)
+                if ended:
+                    state["finish"] = self._quoted(state, ended)
             case _:
                 raise FlowStateError(f"{type(outcome).__name__} does not answer {type(action).__name__}")
         return state
@@ -643,7 +662,8 @@ class PlanTrip:
     def _on_confirm(self, state: dict[str, Any], answer: Answer) -> None:
         decision = (answer.content or {}).get("decision") if answer.action == "accept" else None
         if isinstance(decision, str) and decision.strip().casefold() == "book":
-            state["book"] = True  # next_action now returns Book until the booking is done
+            state["book"] = True  # next_action now returns Book (after any payment) until the booking is done
+            require_payment(state, state["quote"]["id"], state["quote"]["price"]["total_jpy"])
             return
         if answer.action == "accept" and not (isinstance(decision, str) and decision.strip().casefold() == "cancel"):
             state["attempts"]["confirm"] = attempts = state["attempts"].get("confirm", 0) + 1
@@ -652,8 +672,10 @@ class PlanTrip:
         state["finish"] = self._quoted(state, answer.action)
 
     def _quoted(self, state: dict[str, Any], action: str) -> dict[str, Any]:
+        """Not booked: `action` is the answer to the confirmation, or a payment step's `how.*` key."""
         quote, language = state["quote"], state["language"]
-        how = say(language, f"how.{action}" if action in ("accept", "decline", "cancel") else "how.unsupported")
+        how_key = action if action.startswith("how.") else f"how.{action}" if action in ("accept", "decline", "cancel") else "how.unsupported"
+        how = say(language, how_key)
         message = say(language, "finish.quoted", how=how, quote_id=quote["id"], expires_at=quote["expires_at"])
         return asdict_finish(Finish("quoted", self._with_place(state, message), self._result_data(state)))
 
@@ -696,22 +718,31 @@ class Confirm:
     """Ask one yes/no question, then perform one effect (Book or CancelBooking)."""
 
     def __init__(
-        self, name: str, question: str, effect: Book | CancelBooking, max_attempts: int = 3, language: str = DEFAULT_LANGUAGE
+        self,
+        name: str,
+        question: str,
+        effect: Book | CancelBooking,
+        max_attempts: int = 3,
+        language: str = DEFAULT_LANGUAGE,
+        amount_jpy: int = 0,
     ) -> None:
+        """`amount_jpy`: what a Book effect costs, paid first when the flow starts with `pay`."""
         self.name = name
         self.question = question
         self.effect = effect
         self.max_attempts = max_attempts
         self.language = language
+        self.amount_jpy = amount_jpy
 
-    def start(self) -> dict[str, Any]:
-        return {"flow": self.name, "flow_id": secrets.token_hex(6), "target": _target(self.effect)}
+    def start(self, *, pay: bool = False) -> dict[str, Any]:
+        """`pay`: a confirmed Book goes through the payment step first (payment.py)."""
+        return {"flow": self.name, "flow_id": secrets.token_hex(6), "target": _target(self.effect), "pay": pay}
 
     def next_action(self, state: dict[str, Any]) -> Action:
         if "finish" in state:
             return Finish(**state["finish"])
         if state.get("confirmed"):
-            return self.effect
+            return pending_step(state, self.language) or self.effect
         schema = {
             "type": "object",
             "properties": {
@@ -734,6 +765,8 @@ class Confirm:
             case Elicit(), Answer(action="accept"):
                 if (outcome.content or {}).get("confirm") is True:
                     state["confirmed"] = True
+                    if isinstance(self.effect, Book):
+                        require_payment(state, self.effect.quote_id, self.amount_jpy)
                 else:
                     state["finish"] = asdict_finish(Finish("kept", say(language, "kept.not_confirmed")))
             case Elicit(), Answer():
@@ -745,6 +778,10 @@ class Confirm:
             case CancelBooking(), Cancelled():
                 message = say(language, "confirmed.cancelled", reservation_id=outcome.reservation_id)
                 state["finish"] = asdict_finish(Finish("cancelled", message, {"reservation_id": outcome.reservation_id}))
+            case StartPayment() | ElicitUrl() | AwaitPayment() | VoidPayment(), _:
+                ended = apply_payment(state, action, outcome)
+                if ended:
+                    state["finish"] = asdict_finish(Finish("kept", say(language, "kept.payment", how=say(language, ended))))
             case _:
                 raise FlowStateError(f"{type(outcome).__name__} does not answer {type(action).__name__}")
         return state
@@ -754,7 +791,7 @@ def confirm_booking(catalog: Catalog, quote_id: str, price: Price, language: str
     """book_quote's flow: "Book quote Q-…: <summary>?" in the caller's language."""
     chosen = parse_language(language) or DEFAULT_LANGUAGE
     question = say(chosen, "ask.book_quote", quote_id=quote_id, summary=trip_summary(catalog, price, chosen))
-    return Confirm("book_quote", question, Book(quote_id), language=chosen)
+    return Confirm("book_quote", question, Book(quote_id), language=chosen, amount_jpy=price.total_jpy)
 
 
 def confirm_cancellation(catalog: Catalog, reservation_id: str, price: Price, language: str | None) -> Confirm:

@@ -203,6 +203,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "how.decline": {"en": "You declined", "ja": "回答を断りました"},
     "how.cancel": {"en": "You cancelled", "ja": "キャンセルしました"},
     "how.unsupported": {"en": "Not booked", "ja": "予約していません"},
+    "how.payment_decline": {"en": "You declined to open the payment page", "ja": "支払いページを開くことを断りました"},
+    "how.payment_cancel": {"en": "You cancelled at the payment step", "ja": "支払いの段階でキャンセルしました"},
+    "how.payment_unsupported": {
+        "en": "This client cannot open the payment page (no URL elicitation)",
+        "ja": "このクライアントは支払いページを開けません（URL elicitation 非対応）",
+    },
+    "how.payment_cancelled": {"en": "The payment was cancelled on the payment page", "ja": "支払いページで支払いがキャンセルされました"},
+    "how.payment_expired": {
+        "en": "The payment link expired before the payment was confirmed",
+        "ja": "支払いが確認される前に支払いリンクの期限が切れました",
+    },
+    "kept.payment": {"en": "{how}; nothing was booked.", "ja": "{how}。予約はしていません。"},
+    # --- the payment step (payment.py, payment_page.py)
+    "payment.ask": {
+        "en": (
+            "To book quote {quote_id}, confirm the payment of ¥{total} on trip-server's payment page "
+            "(a demo: no money moves). The booking is made once the payment is confirmed there."
+        ),
+        "ja": "見積もり {quote_id} を予約するには、trip-server の支払いページで ¥{total} の支払いを確定してください（デモのため実際の請求はありません）。支払いが確定すると予約します。",
+    },
     "finish.declined": {
         "en": "You declined to answer when asked for the {field}. Nothing was booked.",
         "ja": "{field}の質問への回答を断りました。予約はしていません。",

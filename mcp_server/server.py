@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar, get_type_hints
 import anyio
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
-from fastmcp.server.dependencies import get_access_token
+from fastmcp.server.dependencies import get_access_token, get_http_request
 from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
 from pydantic import Field, StrictFloat, StrictInt, WithJsonSchema
@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from mcp_server import schemas
 from mcp_server.auth import build_auth, owner_of
 from mcp_server.catalog import Catalog, load_catalog
-from mcp_server.drivers import drive
+from mcp_server.drivers import client_opens_urls, drive
 from mcp_server.errors import TripServerError
 from mcp_server.flow import (
     Book,
@@ -41,6 +41,8 @@ from mcp_server.flow import (
 from mcp_server.gate import Limits, SessionGate
 from mcp_server.keys import default_key_file, load_or_create_key
 from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
+from mcp_server.payment import LINK_TTL_S, AwaitPayment, PaymentSettled, PaymentStarted, StartPayment, VoidPayment
+from mcp_server.payment_page import PaymentSignals, add_payment_page, await_payment, payment_url
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
@@ -50,6 +52,9 @@ logger = logging.getLogger("trip_server")
 T = TypeVar("T")
 
 SERVER_NAME = "travel-planner"
+# How long one look at an unpaid payment waits before the call (legacy) or the client (2026-07-28,
+# a round with the state alone) asks again.
+PAYMENT_WAIT_S = 20.0
 INSTRUCTIONS = (
     "Plans and books domestic trips in Japan (prices in JPY). Call plan_trip with whatever the user "
     "already said; the server asks the user for anything missing. Use get_quote for price questions."
@@ -64,6 +69,8 @@ class Services:
     catalog: Catalog
     store: Store
     keeper: SessionKeeper = field(default_factory=SessionKeeper)
+    payments: PaymentSignals = field(default_factory=PaymentSignals)
+    payment_wait_s: float = PAYMENT_WAIT_S
 
     def owner(self, ctx: Context) -> str:
         """The token's user when auth is on (see auth.owner_of); one "local" user when it is off.
@@ -79,6 +86,17 @@ class Services:
             # Fail closed: never fall back to a shared owner when identities are expected.
             raise ToolError("This server requires a bearer token that names a user (sub) or client (client_id).")
         return owner
+
+    def pays(self, ctx: Context) -> bool:
+        """Book goes through the payment page: the setting is on and the client can open URLs."""
+        return self.settings.payment_step and client_opens_urls(ctx)
+
+    def base_url(self) -> str:
+        """Where this server is reached: the tool call's own HTTP request (its Host was checked)."""
+        try:
+            return str(get_http_request().base_url)
+        except RuntimeError:  # in-process, no HTTP: the configured address
+            return self.settings.url.removesuffix(self.settings.path)
 
 
 def build_server(settings: ServerSettings, store: Store | None = None) -> FastMCP:
@@ -108,6 +126,8 @@ def build_server(settings: ServerSettings, store: Store | None = None) -> FastMC
     mcp.add_middleware(ReadableArgumentErrors())
     mcp.services = services  # type: ignore[attr-defined]  # for tests and the CLI
     _register_tools(mcp, services)
+    if settings.payment_step:
+        add_payment_page(mcp, services.store, services.payments)
     return mcp
 
 
@@ -246,8 +266,19 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
             return await _search(services, ctx, owner, action, state.get("flow_id"))
         if isinstance(action, Book):
             # The flow's id makes a replayed round return this flow's booking, never a second one.
-            booking = await services.store.book(owner, action.quote_id, state.get("flow_id"))
+            paid_with = (state.get("payment") or {}).get("id")
+            booking = await services.store.book(owner, action.quote_id, state.get("flow_id"), paid_with)
             return Booked(booking.reservation_id)
+        if isinstance(action, StartPayment):
+            payment = await services.store.start_payment(owner, state["flow_id"], action.quote_id, action.amount_jpy, LINK_TTL_S)
+            return PaymentStarted(payment.id, payment_url(services.base_url(), payment.id), payment.expires_at)
+        if isinstance(action, VoidPayment):
+            await services.store.settle_payment(action.payment_id, "cancelled")
+            return PaymentSettled("cancelled")
+        if isinstance(action, AwaitPayment):
+            return await await_payment(
+                services.store, services.payments, owner, state["flow_id"], action.payment_id, services.payment_wait_s
+            )
         if isinstance(action, CancelBooking):
             booking = await services.store.cancel(owner, action.reservation_id)
             return Cancelled(booking.reservation_id)
@@ -270,7 +301,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         arguments = {
             "destination": destination, "trip_type": trip_type, "nights": nights, "travelers": travelers, "language": language,
         }
-        return await drive(plan_flow, lambda: plan_flow.start(arguments), ctx, effects)
+        return await drive(plan_flow, lambda: plan_flow.start(arguments, pay=services.pays(ctx)), ctx, effects)
 
     @mcp.tool(
         output_schema=schemas.DESTINATIONS,
@@ -312,7 +343,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         owner = services.owner(ctx)
         quote = await _or_tool_error(services.store.get_quote(owner, quote_id))
         flow = confirm_booking(catalog, quote.id, quote.price, language)
-        return await drive(flow, flow.start, ctx, effects)
+        return await drive(flow, lambda: flow.start(pay=services.pays(ctx)), ctx, effects)
 
     @mcp.tool(
         output_schema=schemas.BOOKING,

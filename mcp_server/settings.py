@@ -88,6 +88,9 @@ Integer = Annotated[StrictInt, _must_be("an integer"), FromText(int)]
 # An integer is a number too (`quote_ttl_hours = 24`), kept as a float; a bool is not.
 Number = Annotated[float, Field(strict=True), _must_be("a number"), FromText(float)]
 Texts = Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many), _must_be("a list of strings"), FromText(_comma_list)]
+# Environment words for true and false; any other word is left for the check to refuse.
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+Flag = Annotated[StrictBool, _must_be("true or false"), FromText(lambda text: _BOOLEANS.get(text.strip().lower(), text))]
 OptionalPath = Annotated[Path | None, PlainValidator(_path_or_none), _must_be("a file path")]
 Database = Annotated[Path | str, PlainValidator(_db), _must_be("a file path or a postgresql:// URL")]
 
@@ -110,6 +113,8 @@ class ServerSettings(BaseSettings):
     max_attempts: Integer = 3  # invalid answers to one question before the flow stops
     sampling_max_tokens: Integer = 300
     elicitation_style: Text = "steps"  # "steps": one question at a time; "form": all missing fields at once
+    # Book goes through a demo payment page served here, on clients that declare URL elicitation.
+    payment_step: Flag = False
     session_idle_timeout_s: Number = 900.0
     # What one client can make the server keep: beyond a cap the request is 503 with Retry-After.
     max_sessions: Integer = 1000  # legacy sessions at once

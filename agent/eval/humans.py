@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Protocol
 
-from agent.answers import Accept, NoAnswerField, Refusal, bare_answer_field, read_answers
+from agent.answers import Accept, NoAnswerField, Refusal, UrlAnswer, bare_answer_field, read_answers
 from agent.elicitation_schema import Field, SchemaError, parse_schema
 from agent.human import Human, ScriptedHuman
 from agent.ui.forms import ElicitationOutcome
+from agent.url_elicitation import Action, UrlRequest
 
 
 class ScenarioHuman(Human, Protocol):
@@ -26,6 +27,7 @@ class PolicyHuman:
     accept-defaults: each field's default, else its first choice, else its minimum (or true/"");
     decline-all / cancel-all: decline or cancel every question;
     cancel-first: cancel the first question, then accept defaults.
+    A request to open a web page is declined (cancelled under cancel-all): no policy visits pages.
     """
 
     def __init__(self, policy: str) -> None:
@@ -44,6 +46,9 @@ class PolicyHuman:
         except SchemaError as error:
             self.errors.append(f"policy {self._policy}: cannot answer {server}'s question {message!r}: {error}")
             return ElicitationOutcome("cancel")
+
+    async def open_url(self, request: UrlRequest) -> Action:
+        return "cancel" if self._policy == "cancel-all" else "decline"
 
 
 class UncheckedHuman:
@@ -67,6 +72,9 @@ class UncheckedHuman:
             self.errors.append(f"answers in {self._source} ran out at {server}'s question {message!r}; cancelled")
             return ElicitationOutcome("cancel")
         answer = self._answers.popleft()
+        if isinstance(answer, UrlAnswer):
+            self.errors.append(f"answers in {self._source}: a url answer cannot answer {message!r}; cancelled")
+            return ElicitationOutcome("cancel")
         if isinstance(answer, Refusal):
             return ElicitationOutcome(answer.action)
         if isinstance(answer, Accept):
@@ -77,6 +85,12 @@ class UncheckedHuman:
             self.errors.append(f"answers in {self._source}: a bare value cannot answer {message!r}; cancelled")
             return ElicitationOutcome("cancel")
         return ElicitationOutcome("accept", {field.name: answer})
+
+    async def open_url(self, request: UrlRequest) -> Action:
+        """The next item if it is a url answer (as --answers does), else decline."""
+        if self._answers and isinstance(self._answers[0], UrlAnswer):
+            return self._answers.popleft().action
+        return "decline"
 
 
 def scenario_human(answers: list[Any] | None, policy: str | None, *, check: bool, source: str) -> ScenarioHuman:

@@ -310,11 +310,12 @@ class Repl:
             human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
             from agent.ui.forms import ElicitationForm
             from agent.ui.review import SamplingReview
+            from agent.ui.url_prompt import UrlPrompt
 
             form = ElicitationForm(input=self._input, output=self._output)
             self._session = await app.open_session(
                 self._settings,
-                human=human_module.FormHuman(form),
+                human=human_module.FormHuman(form, UrlPrompt(input=self._input, output=self._output)),
                 review=SamplingReview(input=self._input, output=self._output),
                 progress=self._progress,
                 transcript=self._transcript,

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mcp_server.errors import BookingNotFound, QuoteExpired, QuoteNotFound, StoreUnavailable
+from mcp_server.errors import BookingNotFound, PaymentNotConfirmed, QuoteExpired, QuoteNotFound, StoreUnavailable
 from mcp_server.pricing import Price
 from mcp_server.store.migrations import migrate
 
@@ -60,6 +60,17 @@ class Booking:
         data = asdict(self)
         data["quote"] = data.pop("price")
         return data
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment link of the payment step. `status` is "expired" for a pending one past its time."""
+
+    id: str
+    quote_id: str
+    amount_jpy: int
+    status: str  # pending, confirmed, cancelled or expired
+    expires_at: str
 
 
 class Tx(Protocol):
@@ -172,12 +183,15 @@ class Store(ABC):
 
     # --- bookings
 
-    async def book(self, owner: str, quote_id: str, flow_id: str | None = None) -> Booking:
+    async def book(self, owner: str, quote_id: str, flow_id: str | None = None, payment_id: str | None = None) -> Booking:
         """Book a quote, or return the booking already made from it or by `flow_id` (idempotent).
+
+        `payment_id`: a new booking needs this payment of the same owner, flow and quote confirmed.
 
         Raises:
             QuoteNotFound, QuoteExpired: as for get_quote.
             BookingNotFound: the quote's booking was cancelled; it cannot be booked again.
+            PaymentNotConfirmed: `payment_id` is not a confirmed payment of this flow and quote.
         """
         await self.open()
         async with self._write() as tx:
@@ -188,6 +202,8 @@ class Store(ABC):
                     return existing
                 now = self.clock()
                 _check_live(quote, now)
+                if payment_id is not None:
+                    await _check_paid(tx, owner, flow_id, quote["id"], payment_id)
                 inserted = await tx.one(
                     "INSERT INTO bookings (id, quote_id, owner, status, created_at, flow_id) "
                     "VALUES (?, ?, ?, 'confirmed', ?, ?) ON CONFLICT DO NOTHING RETURNING id",
@@ -242,6 +258,79 @@ class Store(ABC):
         if row is None:
             raise BookingNotFound(f"No booking {reservation_id!r}; list_bookings shows yours.")
         return _booking(row)
+
+
+    # --- payments (the optional payment step)
+
+    async def start_payment(self, owner: str, flow_id: str, quote_id: str, amount_jpy: int, ttl_s: float) -> Payment:
+        """A new pending payment link for the flow, or the one the flow already has (a replayed round).
+
+        Raises:
+            QuoteNotFound: no such quote for this owner.
+        """
+        await self.open()
+        async with self._write() as tx:
+            quote = await _quote_row(tx, owner, quote_id)
+            for _ in range(ID_ATTEMPTS):
+                now = self.clock()
+                row = await tx.one(
+                    "INSERT INTO payments (id, owner, flow_id, quote_id, amount_jpy, status, created_at, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING *",
+                    new_payment_id(), owner, flow_id, quote["id"], amount_jpy, now, now + ttl_s,
+                )
+                if row is None:
+                    row = await tx.one("SELECT * FROM payments WHERE owner = ? AND flow_id = ?", owner, flow_id)
+                if row is not None:
+                    return _payment(row, now)
+        raise StoreUnavailable("Could not allocate a payment id; nothing was saved. Try again.")
+
+    async def get_payment(self, payment_id: str) -> Payment | None:
+        """The payment a link names (the id is the link's secret), or None."""
+        await self.open()
+        async with self._read() as tx:
+            row = await tx.one("SELECT * FROM payments WHERE id = ?", payment_id)
+        return _payment(row, self.clock()) if row is not None else None
+
+    async def settle_payment(self, payment_id: str, status: str) -> tuple[Payment | None, bool]:
+        """Confirm or cancel a pending, live payment: a link settles once, whichever comes first wins.
+
+        Returns the payment as it is afterwards (None: no such link) and whether this call settled it.
+        """
+        await self.open()
+        async with self._write() as tx:
+            now = self.clock()
+            settled = await tx.one(
+                "UPDATE payments SET status = ?, settled_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING id",
+                status, now, payment_id, now,
+            )
+            row = await tx.one("SELECT * FROM payments WHERE id = ?", payment_id)
+        return (_payment(row, now) if row is not None else None), settled is not None
+
+    async def payment_of_flow(self, owner: str, flow_id: str, payment_id: str) -> Payment | None:
+        """The flow's payment, only if `payment_id` is bound to this owner and flow."""
+        await self.open()
+        async with self._read() as tx:
+            row = await tx.one("SELECT * FROM payments WHERE id = ? AND owner = ? AND flow_id = ?", payment_id, owner, flow_id)
+        return _payment(row, self.clock()) if row is not None else None
+
+
+def new_payment_id() -> str:
+    """256 random bits: the payment link's only secret, so it cannot be guessed."""
+    return secrets.token_urlsafe(32)
+
+
+async def _check_paid(tx: Tx, owner: str, flow_id: str | None, quote_id: str, payment_id: str) -> None:
+    row = await tx.one(
+        "SELECT status FROM payments WHERE id = ? AND owner = ? AND flow_id = ? AND quote_id = ?",
+        payment_id, owner, flow_id, quote_id,
+    )
+    if row is None or row["status"] != "confirmed":
+        raise PaymentNotConfirmed(f"The payment for quote {quote_id} is not confirmed; nothing was booked.")
+
+
+def _payment(row: Row, now: float) -> Payment:
+    status = "expired" if row["status"] == "pending" and row["expires_at"] <= now else row["status"]
+    return Payment(row["id"], row["quote_id"], int(row["amount_jpy"]), status, iso(row["expires_at"]))
 
 
 def _normal(identifier: str) -> str:

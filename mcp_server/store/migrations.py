@@ -43,6 +43,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX bookings_owner_flow ON bookings(owner, flow_id)",
         "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    (  # 3: payment links of the optional payment step; one per flow, settled once
+        """CREATE TABLE payments (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            quote_id TEXT NOT NULL REFERENCES quotes(id),
+            amount_jpy INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'cancelled')),
+            created_at {real} NOT NULL,
+            expires_at {real} NOT NULL,
+            settled_at {real}
+        )""",
+        "CREATE UNIQUE INDEX payments_owner_flow ON payments(owner, flow_id)",
+    ),
 )
 LATEST = len(MIGRATIONS)
 

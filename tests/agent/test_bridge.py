@@ -102,7 +102,7 @@ async def test_plan_and_book_through_the_tool_provider(target, harness, mode):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     ("policy", "exp_capabilities"),
-    [("auto", {"sampling": {}, "elicitation": {"form": {}}}), ("deny", {"elicitation": {"form": {}}})],
+    [("auto", {"sampling": {}, "elicitation": {"form": {}, "url": {}}}), ("deny", {"elicitation": {"form": {}, "url": {}}})],
 )
 async def test_the_declared_capabilities_are_exactly_what_the_agent_handles(server, harness, mode, policy, exp_capabilities):
     bridge = harness.bridge(server, AbsentHuman(harness.notes.append), mode=mode, sampler=harness.sampler(policy))
@@ -394,8 +394,8 @@ async def test_a_refused_sampling_request_is_retried_without_sampling_and_the_sa
         await bridge.stop()
     first, retry = wire.calls[:2]
     capabilities = "io.modelcontextprotocol/clientCapabilities"
-    assert first["_meta"][capabilities] == {"sampling": {}, "elicitation": {"form": {}}}
-    assert retry["_meta"][capabilities] == {"elicitation": {"form": {}}}  # no sampling on the retry
+    assert first["_meta"][capabilities] == {"sampling": {}, "elicitation": {"form": {}, "url": {}}}
+    assert retry["_meta"][capabilities] == {"elicitation": {"form": {}, "url": {}}}  # no sampling on the retry
     assert "recommendations" not in (retry.get("inputResponses") or {})  # the refused request gets no entry
     assert retry["requestState"] == wire.states[0]  # the same round, retried
     assert [event["approved"] for event in harness.events("sampling_response")] == ([False] if refusal == "review" else [])

@@ -11,6 +11,7 @@ from agent.errors import ConfigError
 from agent.human import AbsentHuman, ScriptedHuman
 from agent.sampling_policy import USER_REJECTED, USER_REJECTED_MESSAGE
 from agent.ui.forms import ElicitationOutcome
+from agent.url_elicitation import check_url
 
 FORM = {
     "type": "object",
@@ -98,6 +99,9 @@ async def test_a_bare_value_needs_a_field_to_fill():
         ('["ok", {"action": "accept"}]', 'item 2: accept needs a "content" object'),
         ('[{"action": "decline", "content": {}}]', "item 1: unexpected keys for decline: content"),
         ("[null]", "item 1: null is not an answer"),
+        ('[{"mode": "form", "action": "accept"}]', 'item 1: "mode" can only be "url"'),
+        ('[{"mode": "url", "action": "open"}]', 'item 1: "action" must be one of accept, decline, cancel'),
+        ('[{"mode": "url", "action": "accept", "content": {}}]', "item 1: unexpected keys for a url answer: content"),
     ],
 )
 def test_a_malformed_answers_file_is_one_clear_error(tmp_path, document, exp_message):
@@ -159,3 +163,35 @@ async def test_ask_without_a_terminal_is_a_refusal_said_aloud(harness):
     answer = await harness.sampler("ask", review=None).handle("travel-planner", params(TEXT))
     assert (answer.code, answer.message) == (USER_REJECTED, USER_REJECTED_MESSAGE)
     assert harness.notes == ["travel-planner asked to use your model, but there is no terminal to approve it; denied."]
+
+
+PAGE = check_url("travel-planner", "Pay ¥38,000.", "https://pay.example.com/p/secret")
+
+
+@pytest.mark.parametrize("action", ["accept", "decline", "cancel"])
+async def test_a_url_answer_answers_the_url_request(action):
+    notes: list[str] = []
+    human = ScriptedHuman([{"mode": "url", "action": action}], source="answers.json", notify=notes.append)
+    assert await human.open_url(PAGE) == action
+    assert human.errors == []
+    exp_note = (
+        "travel-planner asked to open a web page; accepted by the answers file, not opened: https://pay.example.com/p/secret"
+        if action == "accept"
+        else f"travel-planner asked to open https://pay.example.com/p/secret; {action} (answers file)"
+    )
+    assert notes == [exp_note]
+
+
+async def test_a_form_question_meeting_a_url_answer_is_cancelled_and_recorded():
+    human = ScriptedHuman([{"mode": "url", "action": "accept"}], source="answers.json")
+    assert await human.elicit("travel-planner", "How long?", FORM) == ElicitationOutcome("cancel")
+    assert human.errors == ["answers file answers.json: answer 1 is for a web page, but travel-planner asked 'How long?'; cancelled"]
+
+
+async def test_absent_human_cancels_a_url_request_and_opens_nothing():
+    notes: list[str] = []
+    assert await AbsentHuman(notes.append).open_url(PAGE) == "cancel"
+    assert notes == [
+        "travel-planner asked to open https://pay.example.com/p/secret, but there is no terminal to ask for consent on "
+        "and no --answers file; cancelled, nothing was opened."
+    ]

@@ -190,6 +190,18 @@ def http_server(tmp_path_factory) -> Iterator[RunningServer]:
     running.process.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def paying_server(tmp_path_factory) -> Iterator[RunningServer]:
+    """trip-server over loopback HTTP with its payment step on (payment_step = true)."""
+    directory = tmp_path_factory.mktemp("pay")
+    config = directory / "server.toml"
+    config.write_text("[trip_server]\npayment_step = true\n", encoding="utf-8")
+    running = start_server_process(directory, "--config", str(config))
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=10)
+
+
 @dataclass
 class Target:
     """Where a test's client connects, and the SQLite file behind it."""

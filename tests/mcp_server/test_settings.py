@@ -76,3 +76,19 @@ def test_container_defaults_keep_every_other_setting():
     assert (settings.host, settings.port, settings.container, settings.max_attempts) == ("0.0.0.0", 8000, True, 7)
     assert settings.url == "http://0.0.0.0:8000/mcp"
     assert load_settings(overrides={"host": "::1", "port": 0}).url == "http://[::1]:0/mcp"
+
+
+@pytest.mark.parametrize(("raw", "exp_value"), [("1", True), ("TRUE", True), ("on", True), ("0", False), ("no", False), ("off", False)])
+def test_a_boolean_setting_reads_the_usual_words_from_the_environment(raw, exp_value):
+    assert load_settings(env={"TRIP_SERVER_PAYMENT_STEP": raw}).payment_step is exp_value
+
+
+def test_a_boolean_setting_refuses_other_words_from_the_environment():
+    with pytest.raises(ConfigError, match="payment_step must be true or false, not 'sometimes'"):
+        load_settings(env={"TRIP_SERVER_PAYMENT_STEP": "sometimes"})
+
+
+def test_a_boolean_setting_in_the_file_is_a_toml_boolean(tmp_path):
+    assert load_settings(write(tmp_path, "payment_step = true")).payment_step is True
+    with pytest.raises(ConfigError, match="payment_step must be true or false, not 'yes'"):
+        load_settings(write(tmp_path, 'payment_step = "yes"'))

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from mcp_server.catalog import load_catalog
-from mcp_server.errors import BookingNotFound, QuoteExpired, QuoteNotFound
+from mcp_server.errors import BookingNotFound, PaymentNotConfirmed, QuoteExpired, QuoteNotFound
 from mcp_server.pricing import price_trip
 from mcp_server.store.migrations import LATEST
 from mcp_server.store.postgres import PostgresStore
@@ -208,3 +208,44 @@ async def test_migrations_run_once_when_stores_start_together(backend, clock):
     finally:
         for s in stores:
             await s.close()
+
+
+# --- payments (the optional payment step)
+
+
+async def test_a_booking_needs_its_own_flows_confirmed_payment(store):
+    quote = await store.save_quote("local", PRICE, "flow-a")
+    payment = await store.start_payment("local", "flow-a", quote.id, 38_000, ttl_s=600)
+    assert await store.start_payment("local", "flow-a", quote.id, 38_000, ttl_s=600) == payment  # a replayed round
+    assert len(payment.id) == 43 and payment.status == "pending"
+    with pytest.raises(PaymentNotConfirmed):
+        await store.book("local", quote.id, "flow-a", payment.id)
+    other = await store.start_payment("local", "flow-b", quote.id, 38_000, ttl_s=600)
+    assert (await store.settle_payment(other.id, "confirmed"))[1]
+    with pytest.raises(PaymentNotConfirmed):
+        await store.book("local", quote.id, "flow-a", other.id)  # another flow's payment pays for nothing here
+    assert await store.payment_of_flow("local", "flow-b", payment.id) is None
+    assert await store.payment_of_flow("someone", "flow-a", payment.id) is None
+    settled, won = await store.settle_payment(payment.id, "confirmed")
+    assert settled.status == "confirmed" and won
+    booking = await store.book("local", quote.id, "flow-a", payment.id)
+    assert booking.quote_id == quote.id
+
+
+async def test_a_payment_link_settles_once_whoever_clicks_first(store):
+    quote = await store.save_quote("local", PRICE, "flow")
+    payment = await store.start_payment("local", "flow", quote.id, 38_000, ttl_s=600)
+    results = await asyncio.gather(*(store.settle_payment(payment.id, status) for status in ["confirmed", "cancelled"] * 4))
+    assert sum(won for _, won in results) == 1
+    winner = next(settled.status for settled, won in results if won)
+    assert all(settled.status == winner for settled, _ in results)
+    assert (await store.get_payment(payment.id)).status == winner
+
+
+async def test_an_expired_link_cannot_be_settled(store, clock):
+    quote = await store.save_quote("local", PRICE, "flow")
+    payment = await store.start_payment("local", "flow", quote.id, 38_000, ttl_s=600)
+    clock.now += 601
+    settled, won = await store.settle_payment(payment.id, "confirmed")
+    assert settled.status == "expired" and not won
+    assert await store.get_payment("no-such-link") is None
