@@ -27,7 +27,13 @@ $(PEERS_STAMP):
 	@touch $(PEERS_STAMP)
 
 $(NPM_PEERS_STAMP): $(NPM_PEERS)/package-lock.json
-	@command -v npm >/dev/null || { echo "make test needs Node.js >= 18 and npm (the MCP everything server)" >&2; exit 1; }
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing nodejs and npm (Debian) for the MCP everything server"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "make test needs Node.js >= 18 and npm (the MCP everything server): sudo apt-get install nodejs npm" >&2; exit 1; \
+	  fi; }
 	npm ci --prefix $(NPM_PEERS) --no-audit --no-fund --loglevel=error
 	@touch $(NPM_PEERS_STAMP)
 
