@@ -87,8 +87,9 @@ async def test_everything_over_stdio_and_trip_server_over_http_in_one_repl(start
     await screen.wait_for("servers everything, trip-server")
     await screen.wait_for("Ctrl-D quits")
     pipe.send_text("/tools\r")
-    await screen.wait_for("everything: 15 tools")
+    await screen.wait_for("everything: 16 tools")
     await screen.wait_for("trigger-elicitation-request")
+    await screen.wait_for("trigger-url-elicitation")  # offered only to clients declaring URL elicitation
     await screen.wait_for("trip-server: 7 tools")
     await screen.wait_for("plan_trip")
 
@@ -153,9 +154,9 @@ async def test_clashing_tool_names_are_prefixed_and_each_server_keeps_its_own_sa
 
     await screen.wait_for("Ctrl-D quits")
     pipe.send_text("/tools\r")
-    await screen.wait_for("a: 14 tools")
+    await screen.wait_for("a: 15 tools")
     await screen.wait_for("a_echo")
-    await screen.wait_for("b: 15 tools")
+    await screen.wait_for("b: 16 tools")
     await screen.wait_for("b_echo")
     await screen.wait_for("trigger-sampling-request")  # only b offers it: no clash, no prefix
     pipe.send_text("Echo it\r")
