@@ -48,11 +48,13 @@ def start_listening(command: Sequence[str], *, log: Path | None = None, **popen:
     else:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, **popen)
     assert process.stdout is not None
-    line = process.stdout.readline()
-    url = ready_url(line)
-    if url is None:
-        process.kill()
-        process.wait()
-        stderr_text = log.read_text(errors="replace") if log is not None else process.stderr.read() if process.stderr else ""
-        raise ServerDidNotStart(f"{shlex.join(command)} did not start: {line!r}\n{stderr_text}")
-    return process, url
+    printed = ""
+    # Read to the ready line or to the end of its output: killing at the first other line would lose
+    # the error it writes to stderr next (a race seen in the whole suite).
+    for line in process.stdout:
+        if (url := ready_url(line)) is not None:
+            return process, url
+        printed += line
+    process.wait()
+    stderr_text = log.read_text(errors="replace") if log is not None else process.stderr.read() if process.stderr else ""
+    raise ServerDidNotStart(f"{shlex.join(command)} did not start: {printed!r}\n{stderr_text}")
