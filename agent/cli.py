@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
+
+from agent.usage import UsageError, UsageParser
 
 if TYPE_CHECKING:
     from agent.config import AgentSettings
@@ -27,35 +28,10 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
-    """The command line is wrong; the message and hint are shown on one line."""
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.args[0]} (fix: {self.hint})"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message, _did_you_mean(message, list(self._option_string_actions)) or f"see `{PROG} --help`")
-
-
-def _did_you_mean(message: str, flags: list[str]) -> str | None:
-    """For "unrecognized arguments: --sampel deny", the flag meant (Python 3.11's argparse has no suggestions)."""
-    unknown = message.removeprefix("unrecognized arguments: ") if message.startswith("unrecognized arguments: ") else ""
-    for word in unknown.split():
-        close = difflib.get_close_matches(word.split("=", 1)[0], flags, n=1, cutoff=0.6) if word.startswith("--") else []
-        if close:
-            return f"did you mean {close[0]}? `{PROG} --help` lists every flag"
-    return None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = UsageParser(
         prog=PROG,
+        suggest_flags=True,
         description="A travel-planning assistant for domestic trips in Japan.",
         epilog=f"Also: `{PROG} eval SCENARIO...` runs scenario files; `{PROG} replay TRANSCRIPT` re-renders a transcript.",
     )

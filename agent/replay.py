@@ -12,7 +12,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
+
+from agent.usage import UsageError, UsageParser
 
 PROG = "trip-agent replay"
 EXIT_USAGE = 2
@@ -21,11 +23,6 @@ _TEXT_CHARS = 300
 
 class TranscriptError(Exception):
     """The transcript cannot be read or a line is not an event; the message names the line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise TranscriptError(f"{message} (fix: see `{PROG} --help`)")
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -88,7 +85,7 @@ def main(argv: Sequence[str]) -> int:
     Returns:
         0 when the transcript was replayed; 2 when the flags or the file are wrong.
     """
-    parser = _Parser(prog=PROG, description="Re-render a saved --transcript with its timings.")
+    parser = UsageParser(prog=PROG, description="Re-render a saved --transcript with its timings.")
     parser.add_argument("transcript", type=Path, metavar="TRANSCRIPT", help="a JSON Lines transcript")
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument("--speed", type=_positive, metavar="X", help="replay in real time scaled by X (2: twice as fast)")
@@ -96,7 +93,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         args = parser.parse_args(argv)
         events = read_events(args.transcript)
-    except TranscriptError as error:
+    except (UsageError, TranscriptError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:

@@ -9,27 +9,19 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from agent.errors import ConfigError, TripAgentError
 from agent.eval.scenario import STYLES, Scenario, load_scenario
+from agent.usage import UsageError, UsageParser
 
 PROG = "trip-agent eval"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (fix: see `{PROG} --help`)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Run scenario files against models and compare the experience.")
+    parser = UsageParser(prog=PROG, description="Run scenario files against models and compare the experience.")
     parser.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario files (TOML or JSON)")
     parser.add_argument(
         "--model",
@@ -52,7 +44,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         scenarios = [load_scenario(path) for path in args.scenarios]
-    except (_UsageError, ConfigError) as error:
+    except (UsageError, ConfigError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(level=logging.ERROR, format=f"{PROG}: %(name)s: %(message)s")
