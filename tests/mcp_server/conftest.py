@@ -3,10 +3,8 @@ trip-server processes on loopback (with their log, for tests that wait on what i
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from mcp_server.logs import session_tag
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
 from tests.mcp_server.postgres_cluster import PostgresCluster, PostgresUnavailable
+from tests.mcp_server.stderr_log import StderrLog
 
 MODES = ["legacy", "auto"]  # auto negotiates 2026-07-28 with our server
 
@@ -125,35 +124,34 @@ PING = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
 
 @dataclass
 class LoggedServer:
-    """trip-server with its stderr in a file, so a test can wait for what it logs."""
+    """trip-server with its stderr copied to a file, so a test can wait for what it logs."""
 
     url: str
     db: Path
     log: Path
     process: subprocess.Popen
+    stderr: StderrLog
 
     def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+        return self.stderr.text()
 
     async def wait_for_log(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log_text():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"trip-server did not log {text!r} within {timeout} s:\n{self.log_text()[-3000:]}")
-            await asyncio.sleep(0.05)
+        if not await self.stderr.wait_for(text, timeout):
+            raise AssertionError(f"trip-server did not log {text!r} within {timeout} s:\n{self.log_text()[-3000:]}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process.stdout.close()
+        self.stderr.close()
 
 
 def start_logged_server(directory: Path, db: Path, *extra: str, log_name: str = "server.log", **popen: Any) -> LoggedServer:
     """trip-server on a free loopback port; ready once it prints its `listening on` line."""
     log = directory / log_name
-    process, url = start_listening(server_command("--db", str(db), *extra), log=log, cwd=ROOT, **popen)
-    return LoggedServer(url=url, db=db, log=log, process=process)
+    process, url = start_listening(server_command("--db", str(db), *extra), stderr=subprocess.PIPE, cwd=ROOT, **popen)
+    return LoggedServer(url=url, db=db, log=log, process=process, stderr=StderrLog(process.stderr, log))
 
 
 def idle_config(directory: Path, seconds: float, **more: float) -> str:
