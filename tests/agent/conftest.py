@@ -15,10 +15,12 @@ import binascii
 import io
 import json
 import re
+import socket
 import sqlite3
 import struct
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,25 @@ class Target:
     def bookings(self) -> list[str]:
         with sqlite3.connect(self.db) as db:
             return [row[0] for row in db.execute("SELECT id FROM bookings")]
+
+
+@asynccontextmanager
+async def serving_on_loopback(app: Any) -> AsyncIterator[str]:
+    """`app` served by uvicorn in this event loop; its MCP URL at once.
+
+    The socket listens before uvicorn starts, so a client that connects early waits in the
+    backlog: nothing waits for uvicorn's startup.
+    """
+    import uvicorn
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+    finally:
+        server.should_exit = True
+        await serving
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Several MCP servers in one session: the official "everything" server (npm, over stdio, started by
 the agent) beside trip-server (over loopback HTTP), through the real REPL and the real CLI."""
 
-import asyncio
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 
 from agent.config import load_settings
 from agent.transcript import Transcript
-from tests.agent.conftest import answer, read_events
+from tests.agent.conftest import answer, read_events, serving_on_loopback
 from tests.peers.everything import everything_args, processes_mentioning
 from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
@@ -245,7 +244,6 @@ def test_a_servers_own_rate_limit_refuses_its_second_sampling_request(tmp_path):
 @pytest.fixture
 async def header_echo_server():
     """A real MCP server over loopback whose one tool returns the X-Team header it was sent."""
-    import uvicorn
     from fastmcp import FastMCP
     from fastmcp.server.dependencies import get_http_headers
 
@@ -256,13 +254,8 @@ async def header_echo_server():
         """The X-Team header of this request."""
         return get_http_headers(include={"x-team"}).get("x-team", "(none)")
 
-    server = uvicorn.Server(uvicorn.Config(mcp.http_app(), host="127.0.0.1", port=0, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0)  # yields to uvicorn's startup; no timed wait
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/mcp"
-    server.should_exit = True
-    await serving
+    async with serving_on_loopback(mcp.http_app()) as url:
+        yield url
 
 
 async def test_an_http_server_from_the_file_gets_its_headers(start_repl, screen, pipe, header_echo_server):

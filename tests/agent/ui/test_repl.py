@@ -11,7 +11,7 @@ from agent.replay import read_events as replay_events
 from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
-from tests.agent.conftest import answer, read_events
+from tests.agent.conftest import answer, read_events, serving_on_loopback
 from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
@@ -135,7 +135,6 @@ def test_save_expands_the_path(tmp_path):
 @pytest.fixture
 async def stuck_server():
     """A real MCP server over loopback whose one tool never finishes, so a turn is in flight."""
-    import uvicorn
     from fastmcp import FastMCP
 
     mcp = FastMCP("stuck")
@@ -148,14 +147,8 @@ async def stuck_server():
         await asyncio.Event().wait()
         return "unreachable"
 
-    server = uvicorn.Server(uvicorn.Config(mcp.http_app(), host="127.0.0.1", port=0, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0)  # yields to uvicorn's startup; no timed wait
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/mcp", entered
-    server.should_exit = True
-    await serving
+    async with serving_on_loopback(mcp.http_app()) as url:
+        yield url, entered
 
 
 async def test_ctrl_c_cancels_the_running_turn_and_the_conversation_goes_on(pipe, screen, tmp_path, stuck_server):
