@@ -207,6 +207,7 @@ async def serving_on_loopback(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await serving
+        listener.close()
 
 
 @pytest.fixture
