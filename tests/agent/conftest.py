@@ -42,7 +42,7 @@ from agent.ui.progress import ProgressView
 from agent.ui.review import SamplingReview
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
-from tests.mcp_server.conftest import RunningServer, start_server_process
+from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture: trip-server over loopback HTTP)
 
 
 @pytest.fixture
@@ -216,14 +216,6 @@ async def server(tmp_path):
     await mcp.services.store.open()  # as trip-server does at start
     yield mcp
     await mcp.services.store.close()
-
-
-@pytest.fixture(scope="module")
-def http_server(tmp_path_factory) -> Iterator[RunningServer]:
-    running = start_server_process(tmp_path_factory.mktemp("bridge-http"))
-    yield running
-    running.process.terminate()
-    running.process.wait(timeout=10)
 
 
 @pytest.fixture(params=["memory", "http"])

@@ -10,7 +10,6 @@ from agent.config import load_settings
 from agent.human import ScriptedHuman
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
-from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 
 class CutModel(Model):

@@ -13,7 +13,6 @@ from agent.config import load_settings
 from agent.transcript import Transcript
 from tests.agent.conftest import answer, read_events, serving_on_loopback
 from tests.peers.everything import everything_args, processes_mentioning
-from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 TRIP_AGENT = Path(sys.executable).parent / "trip-agent"
 CTRL_D = "\x04"

@@ -12,7 +12,6 @@ from agent.transcript import Transcript
 from agent.ui.layout import cells
 from agent.ui.repl import Help, Quit, Reset, Save, SwitchModel, Tools, Unknown, parse_command
 from tests.agent.conftest import answer, read_events, serving_on_loopback
-from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture)
 
 CTRL_C, CTRL_D, CTRL_X, BACKSPACE = "\x03", "\x04", "\x18", "\x7f"
 
