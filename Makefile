@@ -11,6 +11,18 @@ PEERS_STAMP := $(PEERS)/.installed
 NPM_PEERS := tests/peers/npm
 NPM_PEERS_STAMP := $(NPM_PEERS)/node_modules/.installed
 
+# When the check $(1) fails, install the Debian packages $(2) as root (as on CI), or else say what
+# to run; $(3) says what make test needs them for.
+define debian_packages
+$(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "installing $(2) (Debian): make test needs $(3)"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "make test needs $(3): sudo apt-get install $(2)" >&2; exit 1; \
+  fi; }
+endef
+
 .PHONY: run test server clean chromium postgres-binaries
 
 $(STAMP): pyproject.toml scripts/install-local.sh
@@ -27,13 +39,7 @@ $(PEERS_STAMP):
 	@touch $(PEERS_STAMP)
 
 $(NPM_PEERS_STAMP): $(NPM_PEERS)/package-lock.json
-	@command -v npm >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing nodejs and npm (Debian) for the MCP everything server"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
-	  else \
-	    echo "make test needs Node.js >= 18 and npm (the MCP everything server): sudo apt-get install nodejs npm" >&2; exit 1; \
-	  fi; }
+	@$(call debian_packages,command -v npm,nodejs npm,Node.js >= 18 and npm (the MCP everything server))
 	npm ci --prefix $(NPM_PEERS) --no-audit --no-fund --loglevel=error
 	@touch $(NPM_PEERS_STAMP)
 
@@ -56,12 +62,7 @@ chromium:
 # The suite starts its own throwaway PostgreSQL (tests/mcp_server/postgres_cluster.py) from Debian's
 # server binaries; a fresh machine gets them here, once. Not root: say what to run.
 postgres-binaries:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else \
-	    echo "make test needs PostgreSQL's server binaries: sudo apt-get install postgresql" >&2; exit 1; \
-	  fi; }
+	@$(call debian_packages,ls /usr/lib/postgresql/*/bin/initdb,postgresql,PostgreSQL's server binaries)
 
 clean:
 	rm -rf $(VENV) $(PEERS) $(NPM_PEERS)/node_modules .pytest_cache
