@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml scripts/install-local.sh
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
-	# The offline model (llama.cpp compiles once per machine, ~10 min on 2 cores; cached after).
+	# The offline model (llama.cpp compiles once per machine, 2-10 min on 2 cores; cached after).
 	scripts/install-local.sh $(VENV)
 	@touch $(STAMP)
 

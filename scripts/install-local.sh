@@ -26,7 +26,7 @@ cpu_key=$({
 wheels="${XDG_CACHE_HOME:-$HOME/.cache}/trip-agent/wheels/llama-cpp-python-$llama_version-$cpu_key"
 
 if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
-    echo "install-local: compiling llama-cpp-python $llama_version once (5-10 minutes on 2 cores) into $wheels" >&2
+    echo "install-local: compiling llama-cpp-python $llama_version once (2-10 minutes on 2 cores) into $wheels" >&2
     mkdir -p "$wheels"
     building=$(mktemp -d "$wheels.building.XXXXXX")
     trap 'rm -rf "$building"' EXIT
