@@ -38,6 +38,14 @@ class Expectations(FileFormat):
     final_text_contains: StrictStr | None = None
     status: StrictStr | None = None
     tools: tuple[StrictStr, ...] | None = None
+    # Several right ways: the tool calls must be exactly one of these lists.
+    tools_one_of: Annotated[tuple[tuple[StrictStr, ...], ...], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_tools_check(self) -> Expectations:
+        if self.tools is not None and self.tools_one_of is not None:
+            raise PydanticCustomError("one_tools", "give at most one of expect.tools and expect.tools_one_of")
+        return self
 
     def failures(self, stats: dict[str, Any]) -> list[str]:
         """One line per expectation the run's summary numbers do not meet."""
@@ -58,6 +66,9 @@ class Expectations(FileFormat):
             failed.append(f"status: expected {self.status!r}, got {stats['status']!r}")
         if self.tools is not None and tuple(stats["tool_calls"]) != self.tools:
             failed.append(f"tools: expected {list(self.tools)}, called {stats['tool_calls']}")
+        if self.tools_one_of is not None and tuple(stats["tool_calls"]) not in self.tools_one_of:
+            expected = " or ".join(str(list(tools)) for tools in self.tools_one_of)
+            failed.append(f"tools_one_of: expected {expected}, called {stats['tool_calls']}")
         return failed
 
 
@@ -147,7 +158,7 @@ _PROBLEMS = {
 
 def _problem(errors: list[ErrorDetails]) -> str:
     """The sentence for the first problem pydantic found, in the words the format's docs use."""
-    whole = [error for error in errors if not error["loc"]]
+    whole = [error for error in errors if not error["loc"] or error["type"] == "one_tools"]
     if whole:  # not a table, or the answers/policy rule (checked only once every key is valid)
         return "the document must be a table/object" if whole[0]["type"] == "model_type" else whole[0]["msg"]
     unknown = _unknown(errors, depth=1)
@@ -166,6 +177,8 @@ def _problem(errors: list[ErrorDetails]) -> str:
         return f"expect.{key} must be a whole number >= 0"
     if key == "tools":
         return f"expect.{key} must be a list of tool names"
+    if key == "tools_one_of":
+        return f"expect.{key} must be a non-empty list of lists of tool names"
     return f"expect.{key} must be a string"
 
 

@@ -63,6 +63,13 @@ def test_json_and_toml_read_the_same(tmp_path):
         ('turns = ["hi"', "cannot be parsed"),
         ('turns = ["hi"]\npolicy = "decline-all"\nplayback = 5', "'playback' must be a file name"),
         ('turns = ["hi"]\npolicy = "decline-all"\nname = 5', "'name' must be a string"),
+        ('turns = ["hi"]\npolicy = "decline-all"\n[expect]\ntools_one_of = ["plan_trip"]', "expect.tools_one_of must be a non-empty list of lists"),
+        ('turns = ["hi"]\npolicy = "decline-all"\n[expect]\ntools_one_of = []', "expect.tools_one_of must be a non-empty list of lists"),
+        (
+            'turns = ["hi"]\npolicy = "decline-all"\n[expect]\ntools = ["a"]\ntools_one_of = [["a"]]',
+            "give at most one of expect.tools and expect.tools_one_of",
+        ),
+        ('turns = ["hi"]\npolicy = "decline-all"\nexpect = 1', "'expect' must be a table/object"),
     ],
 )
 def test_malformed_scenarios_are_config_errors(tmp_path, text, exp_message):
@@ -71,6 +78,17 @@ def test_malformed_scenarios_are_config_errors(tmp_path, text, exp_message):
     with pytest.raises(ConfigError) as caught:
         load_scenario(path)
     assert exp_message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_tools_one_of_passes_any_listed_sequence_and_names_them_all_when_none_matches():
+    expect = Expectations(tools_one_of=(("plan_trip", "plan_trip"), ("plan_trip", "book_quote")))
+    stats = {"errors": [], "tool_calls": ["plan_trip", "book_quote"]}
+
+    assert expect.failures(stats) == []
+    assert expect.failures({**stats, "tool_calls": ["plan_trip", "plan_trip"]}) == []
+    assert expect.failures({**stats, "tool_calls": ["plan_trip"]}) == [
+        "tools_one_of: expected ['plan_trip', 'plan_trip'] or ['plan_trip', 'book_quote'], called ['plan_trip']"
+    ]
 
 
 def test_a_missing_scenario_is_a_config_error(tmp_path):
