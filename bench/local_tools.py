@@ -9,6 +9,8 @@ A reply is right when the tool is the expected one (or words when words are expe
 expected argument has the expected value (a destination in English or Japanese alike), and no
 other argument is present: an argument the user never gave is an invented value, and wrong.
 `may` lists values that are right either way (given or left out), e.g. 1 traveller for "solo".
+A tool that takes a `language` code is expected to get the request's language (en or ja): the
+user gave it by writing in it, and without it a Japanese user is asked in English.
 
 Prints a Markdown table, one row per request, and the score.
 
@@ -31,6 +33,7 @@ from fastmcp import Client
 from agent.config import load_settings
 from agent.models import create_model
 from mcp_server.catalog import load_catalog
+from mcp_server.messages import detect_language
 from mcp_server.server import build_server
 from mcp_server.settings import ServerSettings
 
@@ -107,17 +110,25 @@ def _same(name: str, expected: Any, actual: Any) -> bool:
     return actual == expected
 
 
-def score(case: Case, tool: str | None, arguments: dict[str, Any]) -> list[str]:
-    """What is wrong with a reply (empty when it is right)."""
+def expected_arguments(case: Case, specs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case's arguments, and the request's language for a tool that takes a language code."""
+    schema = next((spec["inputSchema"]["json"] for spec in specs if spec["name"] == case.tool), {})
+    if "enum" in schema.get("properties", {}).get("language", {}):
+        return {**case.arguments, "language": detect_language(case.request) or "en"}
+    return case.arguments
+
+
+def score(case: Case, expected: dict[str, Any], tool: str | None, arguments: dict[str, Any]) -> list[str]:
+    """What is wrong with a reply (empty when it is right); `expected`: its expected_arguments."""
     if tool != case.tool:
         return [f"tool {tool or 'words'}"]
     problems = [
         f"{name} {'missing' if name not in arguments else repr(arguments[name])}"
-        for name, value in case.arguments.items()
+        for name, value in expected.items()
         if name not in arguments or not _same(name, value, arguments[name])
     ]
     for name, value in arguments.items():
-        if name not in case.arguments and not (name in case.may and _same(name, case.may[name], value)):
+        if name not in expected and not (name in case.may and _same(name, case.may[name], value)):
             problems.append(f"invented {name}={value!r}")
     return problems
 
@@ -160,13 +171,14 @@ async def main() -> None:
         tool, output = await one_reply(model, case.request, specs, settings.system_prompt)
         seconds.append(time.perf_counter() - started)
         arguments = json.loads(output) if tool else {}
-        problems = score(case, tool, arguments)
+        wanted = expected_arguments(case, specs)
+        problems = score(case, wanted, tool, arguments)
         is_japanese = not case.request.isascii()
         right += not problems
         japanese += is_japanese
         japanese_right += is_japanese and not problems
         invented += any(problem.startswith("invented") for problem in problems)
-        expected = f"{case.tool} {json.dumps(case.arguments, ensure_ascii=False)}" if case.tool else "words"
+        expected = f"{case.tool} {json.dumps(wanted, ensure_ascii=False)}" if case.tool else "words"
         reply = f"{tool} {output}" if tool else f"words: {output[:50]}"
         verdict = "ok" if not problems else "✗ " + "; ".join(problems)
         print(f"| {case.request} | `{expected}` | `{reply.replace('|', '/')}` | {verdict} | {seconds[-1]:.1f} |")

@@ -15,7 +15,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_access_token, get_http_request
 from fastmcp.tools.base import ToolResult
 from mcp.server.request_state import RequestStateSecurity
-from pydantic import Field, StrictFloat, StrictInt, WithJsonSchema
+from pydantic import StrictFloat, StrictInt, WithJsonSchema
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -41,6 +41,7 @@ from mcp_server.flow import (
 from mcp_server.gate import Limits, SessionGate
 from mcp_server.keys import default_key_file, load_or_create_key
 from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
+from mcp_server.messages import LANGUAGES
 from mcp_server.payment import LINK_TTL_S, AwaitPayment, PaymentSettled, PaymentStarted, StartPayment, VoidPayment
 from mcp_server.payment_page import PaymentSignals, add_payment_page, await_payment, payment_url
 from mcp_server.pricing import price_trip
@@ -182,13 +183,19 @@ Number = StrictInt | StrictFloat | str
 Nights = Number | None
 Travelers = Number | None
 
+# Advertised as the supported codes (a model sees the valid values); loose in Python, like the trip
+# arguments: "Japanese" or "ja-JP" are understood, and anything else falls back as described.
 Language = Annotated[
     str | None,
-    Field(
-        description=(
-            "Language to ask the user in: en or ja. Set it to the language the user writes in "
-            "(plan_trip otherwise uses ja when the destination is written in Japanese; other tools use en)."
-        )
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": list(LANGUAGES),
+            "description": (
+                "Language to ask the user in: en or ja. Set it to the language the user writes in "
+                "(plan_trip otherwise uses ja when the destination is written in Japanese; other tools use en)."
+            ),
+        }
     ),
 ]
 

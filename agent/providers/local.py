@@ -58,6 +58,7 @@ from agent.providers.local_prompt import (
     lead_messages,
     template_tools,
     usable_tool_names,
+    with_user_language,
 )
 
 logger = logging.getLogger(__name__)
@@ -503,6 +504,7 @@ class LocalModel(Model):
         arguments, dropped = ground(arguments, messages, tool["function"]["parameters"])
         if dropped:
             logger.debug("tool=<%s>, dropped=<%s> | arguments the user never gave", name, dropped)
+        arguments = with_user_language(arguments, messages, tool["function"]["parameters"])
         tool_use_id = f"local-{time.monotonic_ns()}"
         emit({"contentBlockStart": {"start": {"toolUse": {"name": name, "toolUseId": tool_use_id}}}})
         emit({"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(arguments, ensure_ascii=False)}}}})

@@ -7,7 +7,9 @@
   schemas, for a llama.cpp grammar: a call always parses, every enum value is a valid one, and
   (given the conversation) only values the conversation supports can be written at all.
 - `ground`: drops argument values the user's messages do not support (a number never mentioned, a
-  name never written), so the server asks the human instead of acting on a guess.
+  name never written), so the server asks the human instead of acting on a guess;
+  `with_user_language` adds the one argument the agent knows without being told: the language
+  the user writes in.
 """
 
 from __future__ import annotations
@@ -103,13 +105,36 @@ def last_result(messages: Messages) -> str:
     return "\n".join(_result_text(block["toolResult"]) for block in blocks if "toolResult" in block)
 
 
-def user_language(messages: Messages) -> str:
-    """The language of the user's latest message: "Japanese" when it has any Japanese, else "English"."""
+def user_language_code(messages: Messages) -> str:
+    """The language of the user's latest message: "ja" when it has any Japanese, else "en"."""
     for message in reversed(messages):
         texts = [block["text"] for block in message["content"] if "text" in block]
         if message["role"] == "user" and texts:
-            return "Japanese" if detect_language(*texts) == "ja" else "English"
-    return "English"
+            return detect_language(*texts) or "en"
+    return "en"
+
+
+def user_language(messages: Messages) -> str:
+    """The language of the user's latest message, by name: "Japanese" or "English"."""
+    return "Japanese" if user_language_code(messages) == "ja" else "English"
+
+
+# A `language` argument that lists language codes is the language the user writes in (the trip
+# server's tools ask "set it to the language the user writes in"): the agent knows it, so the model
+# may write only that code, and a call without it gets it (else a Japanese user is asked in English).
+LANGUAGE = "language"
+
+
+def _language_choices(prop: dict[str, Any]) -> list[Any]:
+    return list(_grammar_value(prop).get("enum", [])) if isinstance(prop, dict) else []
+
+
+def with_user_language(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` with `language` set to the user's language when the tool takes that code."""
+    code = user_language_code(messages)
+    if LANGUAGE in arguments or code not in _language_choices(schema.get("properties", {}).get(LANGUAGE, {})):
+        return arguments
+    return {**arguments, LANGUAGE: code}
 
 
 # The one sentence the model writes before a tool result it passes on (see lead_messages), with
@@ -120,9 +145,12 @@ _LEAD_PROMPT = (
     "ask anything, and use only facts from the result."
 )
 _LEAD_EXAMPLES = {
-    "English": '"Your trip is booked.", "Your booking is cancelled.", "Here is the price.", "Nothing was booked."',
-    "Japanese": "「予約が完了しました。」「予約をキャンセルしました。」「料金はこちらです。」「予約はしていません。」",
+    "English": '"Your trip is booked.", "Here is the price.", "Nothing was booked."',
+    "Japanese": "「予約が完了しました。」「料金はこちらです。」「予約はしていません。」",
 }
+# Only after a cancelling tool: offered after plan_trip's "not booked, quote kept" result, the model
+# led it with "予約をキャンセルしました。" (your booking is cancelled), which nothing was.
+_CANCELLED_EXAMPLE = {"English": ' "Your booking is cancelled."', "Japanese": "「予約をキャンセルしました。」"}
 
 
 def lead_messages(messages: Messages, tool_specs: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -132,8 +160,11 @@ def lead_messages(messages: Messages, tool_specs: list[ToolSpec]) -> list[dict[s
     called = [block["toolUse"]["name"] for message in messages[-2:-1] for block in message["content"] if "toolUse" in block]
     described = {spec["name"]: spec.get("description", "").strip().split("\n")[0] for spec in tool_specs}
     tool = " and ".join(f"{name} ({described[name]})" if described.get(name) else name for name in called) or "call"
+    examples = _LEAD_EXAMPLES[language]
+    if any("cancel" in name for name in called):
+        examples += _CANCELLED_EXAMPLE[language]
     return [
-        {"role": "system", "content": _LEAD_PROMPT.format(tool=tool, language=language, examples=_LEAD_EXAMPLES[language])},
+        {"role": "system", "content": _LEAD_PROMPT.format(tool=tool, language=language, examples=examples)},
         {"role": "user", "content": last_result(messages)},
     ]
 
@@ -256,6 +287,7 @@ def call_schema(tools: list[dict[str, Any]], messages: Messages | None = None) -
     "2 nights" leave travellers exactly 1, not 2); the server asks for whatever is left out.
     """
     said, written = (user_text(messages), conversation_text(messages)) if messages is not None else ("", "")
+    code = user_language_code(messages) if messages is not None else ""
     calls = []
     for tool in tools:
         function = tool["function"]
@@ -263,7 +295,9 @@ def call_schema(tools: list[dict[str, Any]], messages: Messages | None = None) -
         properties: dict[str, Any] = {}
         for name, prop in parameters.get("properties", {}).items():
             value = _grammar_value(prop)
-            if messages is not None:
+            if messages is not None and name == LANGUAGE and code in _language_choices(prop):
+                value = {"enum": [code]}
+            elif messages is not None:
                 value = _supported_values(name, prop, value, said, written)
             if value is not None:
                 properties[name] = value
@@ -388,7 +422,8 @@ def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]
 
     Numbers must be said by the user as a count that can be about that parameter (mentions_number);
     strings must be written by the user or returned by a tool (or, for titled choices, a word of
-    their title must be); booleans, lists and objects are kept (the server validates them).
+    their title must be); a `language` code must be the language the user writes in; booleans,
+    lists and objects are kept (the server validates them).
 
     Args:
         arguments: The call's arguments.
@@ -399,11 +434,17 @@ def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]
         (kept, dropped).
     """
     said, written = user_text(messages), conversation_text(messages)
+    code = user_language_code(messages)
     properties = schema.get("properties", {})
     kept: dict[str, Any] = {}
     dropped: dict[str, Any] = {}
     for name, value in arguments.items():
-        (kept if _supports(name, properties.get(name, {}), value, said, written) else dropped)[name] = value
+        prop = properties.get(name, {})
+        if name == LANGUAGE and code in _language_choices(prop):
+            supported = value == code
+        else:
+            supported = _supports(name, prop, value, said, written)
+        (kept if supported else dropped)[name] = value
     return kept, dropped
 
 

@@ -46,6 +46,9 @@ async def test_trip_arguments_advertise_the_catalogues_valid_values(server):
         assert trip_types[0]["title"] == "solo (1 traveller, 一人, ひとり)"
         assert (properties["nights"]["type"], properties["nights"]["minimum"], properties["nights"]["maximum"]) == ("integer", 1, 7)
         assert (properties["travelers"]["minimum"], properties["travelers"]["maximum"]) == (1, 8)
+    for name in ("plan_trip", "book_quote", "cancel_booking"):
+        language = tools[name].input_schema["properties"]["language"]
+        assert (language["enum"], "en or ja" in language["description"]) == (["en", "ja"], True)
 
 
 @pytest.mark.parametrize("mode", MODES)

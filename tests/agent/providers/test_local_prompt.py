@@ -12,6 +12,7 @@ from agent.providers.local_prompt import (
     lead_messages,
     mentions_number,
     template_tools,
+    with_user_language,
 )
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
@@ -147,6 +148,17 @@ def test_the_lead_prompt_is_the_result_alone_and_asks_in_the_user_language():
 
     assert "Japanese" in tru[0]["content"] and tru[1] == {"role": "user", "content": "予約しました"}
     assert "plan_trip (Plan a trip in Japan and book it.)" in tru[0]["content"]
+    assert "キャンセル" not in tru[0]["content"]  # nothing was cancelled: no example says so
+
+
+def test_the_lead_prompt_offers_the_cancelled_example_only_after_a_cancelling_tool():
+    messages = [
+        *said("Cancel TRV-7K3Q9"),
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "cancel_booking", "input": {}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "status": "success", "content": [{"text": "Cancelled."}]}}]},
+    ]  # fmt: skip
+
+    assert "Your booking is cancelled." in lead_messages(messages, [])[0]["content"]
 
 
 @pytest.mark.parametrize(
@@ -177,3 +189,31 @@ def test_a_short_latin_value_is_grounded_only_as_a_whole_word():
     assert (kept, dropped) == ({}, {"language": "ja", "trip_type": "solo"})
     kept, _ = ground({"language": "ja", "trip_type": "solo"}, messages, language)
     assert kept == {"language": "ja", "trip_type": "solo"}
+
+
+BOOK = {"type": "object", "properties": {
+    "quote_id": {"type": "string"},
+    "language": {"type": "string", "enum": ["en", "ja"], "description": "Language to ask the user in: en or ja."},
+}, "required": ["quote_id"]}  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "exp_code"), [("やっぱり予約してください", "ja"), ("Go ahead and book it.", "en")])
+def test_a_language_code_argument_can_only_be_the_language_the_user_writes_in(text, exp_code):
+    spec = {"name": "book_quote", "description": "", "inputSchema": {"json": BOOK}}
+    other = {"en": "ja", "ja": "en"}[exp_code]
+
+    tru = call_schema(template_tools([spec]), said(text))["properties"]["arguments"]["properties"]["language"]
+
+    assert tru == {"enum": [exp_code]}
+    assert ground({"language": other}, said(text), BOOK) == ({}, {"language": other})
+    assert ground({"language": exp_code}, said(text), BOOK) == ({"language": exp_code}, {})
+
+
+def test_a_call_without_the_language_gets_the_users_and_other_tools_are_left_alone():
+    japanese = said("Q-AB12CD34 を予約して")
+
+    assert with_user_language({"quote_id": "Q-AB12CD34"}, japanese, BOOK) == {"quote_id": "Q-AB12CD34", "language": "ja"}
+    assert with_user_language({"quote_id": "Q-AB12CD34", "language": "en"}, japanese, BOOK)["language"] == "en"
+    assert with_user_language({}, japanese, PLAN) == {}  # no language parameter
+    free = {"type": "object", "properties": {"language": {"type": "string"}}}  # not a list of codes: e.g. a programming language
+    assert with_user_language({}, japanese, free) == {}
