@@ -626,8 +626,7 @@ class PlanTrip:
         Sampled lines are untrusted: each is shown inside quotation marks under a heading that says
         so, between the quote and the question, so a sampled "Quote … ¥1" cannot pass for either.
         """
-        language = state["language"]
-        total = f"{state['quote']['price']['total_jpy']:,}"
+        language, total_jpy = state["language"], state["quote"]["price"]["total_jpy"]
         tips = state["recommendations"]
         if tips["source"] == "sampling":
             heading = say(language, "confirm.sampled")
@@ -641,34 +640,18 @@ class PlanTrip:
             heading,
             *lines,
             "",
-            say(language, "confirm.ask", total=total),
+            say(language, "confirm.ask", total=f"{total_jpy:,}"),
         ]
-        schema = {
-            "type": "object",
-            "properties": {
-                "decision": {
-                    "type": "string",
-                    "title": say(language, "field.decision"),
-                    "oneOf": [
-                        {"const": "Book", "title": say(language, "confirm.book", total=total)},
-                        {"const": "Cancel", "title": say(language, "confirm.cancel")},
-                    ],
-                }
-            },
-            "required": ["decision"],
-        }
-        return Elicit(key="confirm", message="\n".join(parts), schema=schema)
+        return Elicit(key="confirm", message="\n".join(parts), schema=decision_schema(language, total_jpy))
 
     def _on_confirm(self, state: dict[str, Any], answer: Answer) -> None:
-        decision = (answer.content or {}).get("decision") if answer.action == "accept" else None
-        if isinstance(decision, str) and decision.strip().casefold() == "book":
+        decision = decided(answer)
+        if decision == "book":
             state["book"] = True  # next_action now returns Book (after any payment) until the booking is done
             require_payment(state, state["quote"]["id"], state["quote"]["price"]["total_jpy"])
             return
-        if answer.action == "accept" and not (isinstance(decision, str) and decision.strip().casefold() == "cancel"):
-            state["attempts"]["confirm"] = attempts = state["attempts"].get("confirm", 0) + 1
-            if attempts < self.options.max_attempts:
-                return  # asked again
+        if answer.action == "accept" and decision is None and not _out_of_attempts(state, self.options.max_attempts):
+            return  # asked again
         state["finish"] = self._quoted(state, answer.action)
 
     def _quoted(self, state: dict[str, Any], action: str) -> dict[str, Any]:
@@ -714,8 +697,41 @@ def _note(error: Invalid) -> dict[str, Any]:
 # --- confirmations for book_quote and cancel_booking ---------------------------------------------
 
 
+def decision_schema(language: str, total_jpy: int) -> dict[str, Any]:
+    """The money decision, the same whichever tool books: Book (with the real total) or Cancel."""
+    return {
+        "type": "object",
+        "properties": {
+            "decision": {
+                "type": "string",
+                "title": say(language, "field.decision"),
+                "oneOf": [
+                    {"const": "Book", "title": say(language, "confirm.book", total=f"{total_jpy:,}")},
+                    {"const": "Cancel", "title": say(language, "confirm.cancel")},
+                ],
+            }
+        },
+        "required": ["decision"],
+    }
+
+
+def decided(answer: Answer) -> Literal["book", "cancel"] | None:
+    """The decision an accepted answer chose, or None (not accepted, or neither Book nor Cancel)."""
+    decision = (answer.content or {}).get("decision") if answer.action == "accept" else None
+    chosen = decision.strip().casefold() if isinstance(decision, str) else None
+    return chosen if chosen in ("book", "cancel") else None  # type: ignore[return-value]
+
+
+def _out_of_attempts(state: dict[str, Any], max_attempts: int) -> bool:
+    """Count one more unusable answer to the confirmation; True when no attempt is left."""
+    attempts = dict(state.get("attempts", {}))
+    attempts["confirm"] = attempts.get("confirm", 0) + 1
+    state["attempts"] = attempts
+    return attempts["confirm"] >= max_attempts
+
+
 class Confirm:
-    """Ask one yes/no question, then perform one effect (Book or CancelBooking)."""
+    """Ask one question, then perform one effect: Book (the Book/Cancel decision) or CancelBooking (yes/no)."""
 
     def __init__(
         self,
@@ -726,7 +742,7 @@ class Confirm:
         language: str = DEFAULT_LANGUAGE,
         amount_jpy: int = 0,
     ) -> None:
-        """`amount_jpy`: what a Book effect costs, paid first when the flow starts with `pay`."""
+        """`amount_jpy`: what a Book effect costs: shown on its Book choice, paid first when the flow starts with `pay`."""
         self.name = name
         self.question = question
         self.effect = effect
@@ -743,6 +759,8 @@ class Confirm:
             return Finish(**state["finish"])
         if state.get("confirmed"):
             return pending_step(state, self.language) or self.effect
+        if isinstance(self.effect, Book):
+            return Elicit(key="confirm", message=self.question, schema=decision_schema(self.language, self.amount_jpy))
         schema = {
             "type": "object",
             "properties": {
@@ -763,11 +781,11 @@ class Confirm:
         language = self.language
         match action, outcome:
             case Elicit(), Answer(action="accept"):
-                if (outcome.content or {}).get("confirm") is True:
+                if self._confirmed(outcome):
                     state["confirmed"] = True
                     if isinstance(self.effect, Book):
                         require_payment(state, self.effect.quote_id, self.amount_jpy)
-                else:
+                elif not self._asks_again(state, outcome):
                     state["finish"] = asdict_finish(Finish("kept", say(language, "kept.not_confirmed")))
             case Elicit(), Answer():
                 key = outcome.action if outcome.action in ("decline", "cancel") else "unsupported"
@@ -786,12 +804,25 @@ class Confirm:
                 raise FlowStateError(f"{type(outcome).__name__} does not answer {type(action).__name__}")
         return state
 
+    def _confirmed(self, answer: Answer) -> bool:
+        """Book: the decision "Book"; CancelBooking: a literal `true`."""
+        if isinstance(self.effect, Book):
+            return decided(answer) == "book"
+        return (answer.content or {}).get("confirm") is True
 
-def confirm_booking(catalog: Catalog, quote_id: str, price: Price, language: str | None) -> Confirm:
-    """book_quote's flow: "Book quote Q-…: <summary>?" in the caller's language."""
+    def _asks_again(self, state: dict[str, Any], answer: Answer) -> bool:
+        """A Book decision that is neither Book nor Cancel is asked again, at most max_attempts times in all.
+
+        (cancel_booking's yes/no keeps anything but `true` as a no.)
+        """
+        return isinstance(self.effect, Book) and decided(answer) is None and not _out_of_attempts(state, self.max_attempts)
+
+
+def confirm_booking(catalog: Catalog, quote_id: str, price: Price, language: str | None, max_attempts: int = 3) -> Confirm:
+    """book_quote's flow: "Book quote Q-…: <summary>?" then Book (¥total) / Cancel, in the caller's language."""
     chosen = parse_language(language) or DEFAULT_LANGUAGE
     question = say(chosen, "ask.book_quote", quote_id=quote_id, summary=trip_summary(catalog, price, chosen))
-    return Confirm("book_quote", question, Book(quote_id), language=chosen, amount_jpy=price.total_jpy)
+    return Confirm("book_quote", question, Book(quote_id), max_attempts, language=chosen, amount_jpy=price.total_jpy)
 
 
 def confirm_cancellation(catalog: Catalog, reservation_id: str, price: Price, language: str | None) -> Confirm:

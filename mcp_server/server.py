@@ -349,7 +349,7 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         """
         owner = services.owner(ctx)
         quote = await _or_tool_error(services.store.get_quote(owner, quote_id))
-        flow = confirm_booking(catalog, quote.id, quote.price, language)
+        flow = confirm_booking(catalog, quote.id, quote.price, language, services.settings.max_attempts)
         return await drive(flow, lambda: flow.start(pay=services.pays(ctx)), ctx, effects)
 
     @mcp.tool(

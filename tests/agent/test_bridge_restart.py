@@ -58,7 +58,7 @@ def restartable(tmp_path) -> Iterator[Restartable]:
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_a_conversation_outlives_a_server_restart_and_books_nothing_twice(restartable, harness, mode):
     target = Target(restartable.running.url, None, restartable.running.db)
-    human = ScriptedHuman(["Book", True], source="test")  # plan_trip asks Book/Cancel, book_quote yes/no
+    human = ScriptedHuman(["Book", "Book"], source="test")  # plan_trip and book_quote both ask Book/Cancel
     bridge = harness.bridge(target, human, mode=mode)
     await bridge.start()
     try:

@@ -77,7 +77,7 @@ def test_a_page_that_cancels_or_expires_books_nothing(status, exp_how):
 def test_book_quote_pays_first_and_ends_kept_when_refused():
     price = price_trip(CATALOG.resolve("Kyoto"), "solo", 2, 1, 2)
     flow = confirm_booking(CATALOG, "Q-1", price, None)
-    state = flow.apply(flow.start(pay=True), Answer("accept", {"confirm": True}))
+    state = flow.apply(flow.start(pay=True), Answer("accept", {"decision": "Book"}))
     assert flow.next_action(state) == StartPayment("Q-1", 38_000)
     state = flow.apply(flow.apply(state, PaymentStarted("secret", "u", "t")), Answer("decline"))
     finish = flow.next_action(flow.apply(state, PaymentSettled("cancelled")))

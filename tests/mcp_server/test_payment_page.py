@@ -141,7 +141,7 @@ async def test_cancelling_on_the_page_books_nothing(paying_server, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_book_quote_pays_first_too(paying_server, mode):
-    human = PayingHuman(form={"confirm": True})
+    human = PayingHuman()  # book_quote asks the same Book/Cancel as plan_trip
     async with paying_client(paying_server.url, PayingHuman("decline"), mode) as c:
         quoted = (await c.call_tool("plan_trip", TRIP)).structured_content
     async with paying_client(paying_server.url, human, mode) as c:

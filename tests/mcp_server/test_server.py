@@ -130,6 +130,25 @@ async def test_cancel_booking_needs_a_yes(server, store, mode, answer):
     assert (await store.get_booking("local", booking.reservation_id)).status == "confirmed"
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("answers", "exp_message"),
+    [
+        (["decline"], "You declined the confirmation; nothing was changed."),
+        ([{"decision": "Cancel"}], "Not confirmed; nothing was changed."),
+        ([{"confirm": True}, {"decision": "maybe"}, {"decision": ""}], "Not confirmed; nothing was changed."),
+    ],
+)
+async def test_book_quote_books_nothing_without_book(server, store, mode, answers, exp_message):
+    quote = await store.save_quote("local", _price())
+    human = Human(list(answers))
+    async with client(server, human, mode=mode) as c:
+        result = await c.call_tool("book_quote", {"quote_id": quote.id})
+    assert (result.structured_content["status"], result.structured_content["message"]) == ("kept", exp_message)
+    assert len(human.questions) == len(answers) and human.asked == ["decision"] * len(answers)  # re-asked up to max_attempts
+    assert await store.list_bookings("local") == []
+
+
 async def test_book_quote_with_an_expired_quote_is_a_clear_error(server, store):
     quote = await store.save_quote("local", _price())
     store.clock = lambda: 10**12  # far past the quote's 24 hours
@@ -155,7 +174,7 @@ def _price():
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_book_quote_and_cancel_booking_ask_in_the_callers_language(server, mode):
-    human = Human([{"decision": "Cancel"}, {"confirm": True}, {"confirm": True}])
+    human = Human([{"decision": "Cancel"}, {"decision": "Book"}, {"confirm": True}])
     async with client(server, human, mode=mode, sampling=None) as c:
         planned = await c.call_tool("plan_trip", {"destination": "京都", "trip_type": "solo", "nights": 2})
         booked = await c.call_tool("book_quote", {"quote_id": planned.structured_content["quote_id"], "language": "ja"})
@@ -165,7 +184,9 @@ async def test_book_quote_and_cancel_booking_ask_in_the_callers_language(server,
     assert human.questions[1][0] == (
         f"見積もり {quote_id} を予約しますか？ 京都、一人旅（1名）、2泊、1名（1室）: 交通費 ¥14,000 + ホテル ¥24,000 = 合計 ¥38,000"
     )
-    assert human.questions[1][1]["properties"]["confirm"]["title"] == "確認"
+    decision = human.questions[1][1]["properties"]["decision"]
+    assert [(c["const"], c["title"]) for c in decision["oneOf"]] == [("Book", "予約する（¥38,000）"), ("Cancel", "キャンセル（見積もりは保存）")]
+    assert human.questions[2][1]["properties"]["confirm"]["title"] == "確認"  # cancel_booking stays yes/no
     assert booked.structured_content["message"] == f"予約しました: 予約番号 {reservation}。"
     assert human.questions[2][0].startswith(f"予約 {reservation} をキャンセルしますか？")
     assert cancelled.structured_content["status"] == "cancelled"

@@ -24,6 +24,7 @@ from mcp_server.flow import (
     Answer,
     Book,
     Booked,
+    CancelBooking,
     Confirm,
     Elicit,
     Finish,
@@ -179,12 +180,17 @@ def test_the_pure_flow_books_only_the_trip_its_answers_describe(arguments, style
 
 @settings(max_examples=300, deadline=None)
 @given(answer=st.builds(Answer, st.sampled_from(["accept", "decline", "cancel", "unsupported"]),
-                        st.none() | st.fixed_dictionaries({}, optional={"confirm": values_for("confirm"), "decision": json_values})))
-def test_a_confirmation_books_only_on_a_literal_true(answer):
-    flow = Confirm("book_quote", "Book quote Q-1?", Book("Q-1"))
-    state = flow.apply(flow.start(), answer)
+                        st.none() | st.fixed_dictionaries({}, optional={"confirm": values_for("confirm"), "decision": values_for("decision")})))
+def test_a_confirmation_acts_only_on_book_or_a_literal_true(answer):
+    booking = Confirm("book_quote", "Book quote Q-1?", Book("Q-1"), amount_jpy=38_000)
+    state = booking.apply(booking.start(), answer)
+    decision = (answer.content or {}).get("decision")
+    chose_book = answer.action == "accept" and isinstance(decision, str) and decision.strip().casefold() == "book"
+    assert isinstance(booking.next_action(state), Book) == chose_book
+    cancelling = Confirm("cancel_booking", "Cancel reservation TRV-1?", CancelBooking("TRV-1"))
+    state = cancelling.apply(cancelling.start(), answer)
     confirmed = answer.action == "accept" and (answer.content or {}).get("confirm") is True
-    assert isinstance(flow.next_action(state), Book) == confirmed
+    assert isinstance(cancelling.next_action(state), CancelBooking) == confirmed
 
 
 @settings(max_examples=1000, deadline=None)

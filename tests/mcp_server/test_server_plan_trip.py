@@ -99,7 +99,7 @@ async def test_decline_or_cancel_at_any_step_books_nothing(server, store, mode, 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_choosing_cancel_keeps_the_quote_for_book_quote(server, store, mode):
-    async with client(server, Human([{"decision": "Cancel"}, {"confirm": True}]), mode=mode) as c:
+    async with client(server, Human([{"decision": "Cancel"}, {"decision": "Book"}]), mode=mode) as c:
         planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 1})
         quote_id = planned.structured_content["quote_id"]
         assert await store.list_bookings("local") == []

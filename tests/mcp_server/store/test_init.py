@@ -63,7 +63,7 @@ async def test_a_database_deleted_under_a_running_server_is_reported_never_writt
     db = tmp_path / "trips.db"
     server = start_logged_server(tmp_path, db)
     try:
-        async with client(server.url, Human([{"decision": "Cancel"}, {"confirm": True}]), mode="legacy") as c:
+        async with client(server.url, Human([{"decision": "Cancel"}, {"decision": "Book"}]), mode="legacy") as c:
             planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 2})
             db.unlink()
             with pytest.raises(ToolError) as refused:
@@ -91,7 +91,7 @@ async def test_reads_and_database_free_tools_answer_while_writers_wait_on_a_lock
 
         async def confirm(message, response_type, params, context):
             answered.release()
-            return {"confirm": True}
+            return {"decision": "Book"}
 
         async with client(server.url, confirm, mode="legacy") as c:
             locker = sqlite3.connect(server.db, isolation_level=None)
@@ -169,7 +169,7 @@ async def test_a_restarted_server_keeps_bookings_and_a_retried_book_writes_once(
     second = start_logged_server(tmp_path, db, log_name="second.log")
     try:
         assert post_on_session(second.url, old_session).status_code == 404  # the client must re-initialize
-        async with client(second.url, Human([{"confirm": True}] * 3), mode="legacy") as c:
+        async with client(second.url, Human([{"decision": "Book"}] * 3), mode="legacy") as c:
             retried = await c.call_tool("book_quote", {"quote_id": booked["quote_id"]})
             resumed = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
             resumed_again = await c.call_tool("book_quote", {"quote_id": fukuoka_quote})
@@ -189,7 +189,7 @@ async def test_a_restarted_server_keeps_bookings_and_a_retried_book_writes_once(
 async def test_a_locked_database_is_a_clear_error_and_booking_works_after_release(tmp_path):
     server = start_logged_server(tmp_path, tmp_path / "trips.db")
     try:
-        async with client(server.url, Human([{"decision": "Cancel"}, {"confirm": True}, {"confirm": True}]), mode="legacy") as c:
+        async with client(server.url, Human([{"decision": "Cancel"}, {"decision": "Book"}, {"decision": "Book"}]), mode="legacy") as c:
             planned = await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "solo", "nights": 2})
             quote_id = planned.structured_content["quote_id"]
             locker = sqlite3.connect(server.db, isolation_level=None)

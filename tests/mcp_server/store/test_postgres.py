@@ -39,7 +39,7 @@ async def test_twenty_concurrent_book_quote_calls_over_both_replicas_make_one_re
             quote = (await c.call_tool("plan_trip", {"destination": "Kyoto", "trip_type": "couple", "nights": 2})).structured_content["quote_id"]
 
         async def book(index: int):
-            async with spread_client([a.url, b.url], Human([{"confirm": True}]), start=index) as c:
+            async with spread_client([a.url, b.url], Human([{"decision": "Book"}]), start=index) as c:
                 return (await c.call_tool("book_quote", {"quote_id": quote})).structured_content
 
         results = await asyncio.gather(*(book(i) for i in range(20)))
@@ -57,7 +57,8 @@ async def test_a_cancel_racing_books_ends_in_one_state_both_replicas_report(tmp_
         quote, reservation = booked["quote_id"], booked["reservation_id"]
 
         async def call(index: int, tool: str, arguments: dict):
-            async with spread_client([a.url, b.url], Human([{"confirm": True}]), start=index) as c:
+            answer = {"decision": "Book"} if tool == "book_quote" else {"confirm": True}
+            async with spread_client([a.url, b.url], Human([answer]), start=index) as c:
                 try:
                     return (await c.call_tool(tool, arguments)).structured_content
                 except ToolError as error:
