@@ -213,15 +213,17 @@ async def test_greetings_and_thanks_get_words_not_a_tool(loaded_model, server_sp
     ("request_text", "exp_tool", "exp_arguments"),
     [
         # The model also writes nights 4 here; "4人" is four people, so grounding leaves nights out.
-        ("家族4人で福岡に行きたい", "plan_trip", {"destination": "福岡", "trip_type": "family", "travelers": 4}),
+        ("家族4人で福岡に行きたい", "plan_trip", {"destination": "福岡", "trip_type": "family", "travelers": 4, "language": "ja"}),
         ("How much for Okinawa for two?", "get_quote", {"destination": "Okinawa", "travelers": 2}),
         ("Show my bookings.", "list_bookings", {}),
-        ("予約TRV-7K3Q9をキャンセルして", "cancel_booking", {"reservation_id": "TRV-7K3Q9"}),
+        ("予約TRV-7K3Q9をキャンセルして", "cancel_booking", {"reservation_id": "TRV-7K3Q9", "language": "ja"}),
         # Scored 0.77 for a call on its first token, as "Hello!" did, and got words asking for details.
-        ("Plan a trip for me.", "plan_trip", {}),
+        ("Plan a trip for me.", "plan_trip", {"language": "en"}),
         # "solo" is one traveller: the model wrote 2 (from "2 nights"), which was dropped, and the quote failed.
         ("How much would a solo trip to Kyoto for 2 nights cost?", "get_quote",
          {"destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1}),
+        # Left language out, and the Japanese user was asked to confirm in English.
+        ("見積もりQ-AB12CD34を予約してください", "book_quote", {"quote_id": "Q-AB12CD34", "language": "ja"}),
     ],
 )  # fmt: skip
 async def test_calls_carry_valid_values_the_user_gave_and_nothing_else(
@@ -251,7 +253,7 @@ async def test_a_booking_just_made_is_cancelled_by_its_id_when_asked(loaded_mode
     # Got words ("キャンセルしました: TRV-7K3Q9。", untrue: nothing was called) or a question for the id.
     tru = await first_reply("その予約をキャンセルしてください", server_specs, history)
 
-    assert tru == ("cancel_booking", {"reservation_id": "TRV-7K3Q9"})
+    assert tru == ("cancel_booking", {"reservation_id": "TRV-7K3Q9", "language": "ja"})
 
 
 @needs_local
