@@ -12,7 +12,7 @@ from fastmcp import Context, FastMCP
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.catalog import load_catalog
-from mcp_server.flow import PlanTrip
+from mcp_server.flows.plan_trip import PlanTrip
 
 mcp = FastMCP("bare")
 # The very same questions (message and schema) our flow asks, precomputed once.
@@ -22,7 +22,7 @@ QUESTIONS = []
 for field, value in [("destination", "Okinawa"), ("trip_type", "friends"), ("nights", 3), ("travelers", 3)]:
     action = _flow.next_action(_state)
     QUESTIONS.append((action.key, action.message, action.schema))
-    _state["values"][field] = value
+    _state.values[field] = value
 QUESTIONS.append(("confirm", "Book this trip? Choose Book or Cancel.", {
     "type": "object", "properties": {"decision": {"type": "string", "enum": ["Book", "Cancel"]}}, "required": ["decision"]}))
 SAMPLE = mcp_types.CreateMessageRequestParams(

@@ -1,18 +1,18 @@
-"""Run a pure flow (flow.py) against one tool call, in either protocol revision.
+"""Run a pure flow (mcp_server/flows/) against one tool call, in either protocol revision.
 
 Legacy (2025-11-25) sessions are stateful: the driver awaits each elicitation and sampling request
 in place over the session's SSE stream. 2026-07-28 requests are stateless: the driver returns an
 `input_required` result carrying the question and the flow state, and picks up where it left off
-when the client retries the call with its answers. The flow never knows which one it runs on.
+when the client retries the call with its answers. The flow never knows which one it runs on, and
+the driver knows no flow: it asks each state for its pending action once and feeds the outcome back.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import mcp_types
 from fastmcp import Context
@@ -21,33 +21,38 @@ from fastmcp.tools.base import ToolResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.errors import FlowStateError, TripServerError
-from mcp_server.logs import note_phase, session_tag
-from mcp_server.messages import DEFAULT_LANGUAGE, say
-from mcp_server.recommendations import strip_invisible
-from mcp_server.flow import (
+from mcp_server.flows.actions import (
     Action,
     Answer,
+    AwaitPayment,
     Elicit,
+    ElicitUrl,
     Finish,
     Outcome,
+    PaymentSettled,
     Sample,
     SampleResult,
 )
-from mcp_server.payment import AwaitPayment, ElicitUrl, PaymentSettled
+from mcp_server.flows.state import FlowState, dump_state, load_state
+from mcp_server.logs import note_phase, session_tag
+from mcp_server.messages import DEFAULT_LANGUAGE, say
+from mcp_server.recommendations import strip_invisible
 
 logger = logging.getLogger("trip_server")
+S = TypeVar("S", bound=FlowState)
 
 
-class Flow(Protocol):
+class Flow(Protocol[S]):
     name: str
+    state_type: type[S]
 
-    def next_action(self, state: dict[str, Any]) -> Action: ...
+    def next_action(self, state: S) -> Action: ...
 
-    def apply(self, state: dict[str, Any], outcome: Outcome) -> dict[str, Any]: ...
+    def apply(self, state: S, action: Action, outcome: Outcome) -> S: ...
 
 
-# Server work (search, book, cancel): runs the same in both revisions and may report progress.
-Effects = Callable[[Action, Context, dict[str, Any]], Awaitable[Outcome]]
+# Server work (search, book, cancel, payment): runs the same in both revisions and may report progress.
+Effects = Callable[[Action, Context, FlowState], Awaitable[Outcome]]
 
 
 def is_modern(ctx: Context) -> bool:
@@ -65,14 +70,14 @@ def session_label(ctx: Context) -> str:
         return "-"
 
 
-def log_phase(ctx: Context, state: dict[str, Any], phase: str, outcome: str) -> None:
+def log_phase(ctx: Context, state: FlowState, phase: str, outcome: str) -> None:
     logger.info(
         "session=<%s> flow=<%s> tool=<%s> phase=<%s> outcome=<%s>",
-        session_label(ctx), state.get("flow_id"), state.get("flow"), phase, outcome,
+        session_label(ctx), state.flow_id, state.flow, phase, outcome,
     )
 
 
-async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, effects: Effects) -> Any:
+async def drive(flow: Flow[S], start: Callable[[], S], ctx: Context, effects: Effects) -> Any:
     """Run `flow` for this tool call until it finishes or needs input the call cannot wait for.
 
     The session stays open meanwhile, however long the human takes (middleware.HoldSessions).
@@ -83,16 +88,18 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
     modern = is_modern(ctx)
     try:
         if modern and ctx.request_state is not None:
-            state = _resume(flow, ctx)
+            state = load_state(ctx.request_state, flow.name, flow.state_type)
+            action = flow.next_action(state)
+            answer = _retry_answer(ctx, state, action)
+            if answer is not None:
+                state = flow.apply(state, action, answer)
+                action = flow.next_action(state)
         else:
             state = start()
             log_phase(ctx, state, "start", "modern" if modern else "legacy")
-        while True:
             action = flow.next_action(state)
-            if isinstance(action, Finish):
-                log_phase(ctx, state, "finish", action.status)
-                return _tool_result(action, state)
-            note_phase(state.get("flow_id"), _phase(action))  # for the line if the call is abandoned
+        while not isinstance(action, Finish):
+            note_phase(state.flow_id, _phase(action))  # for the line if the call is abandoned
             if isinstance(action, Elicit | ElicitUrl):
                 url = isinstance(action, ElicitUrl)
                 if not (client_opens_urls(ctx) if url else _client_can(ctx, "elicitation")):
@@ -118,10 +125,13 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
                 if isinstance(action, AwaitPayment) and isinstance(outcome, PaymentSettled):
                     if modern and outcome.status == "pending":
                         # Not paid yet: the client retries with the state alone and we look again.
-                        return mcp_types.InputRequiredResult(request_state=json.dumps(state))
+                        return mcp_types.InputRequiredResult(request_state=dump_state(state))
                     if not modern and outcome.status in ("confirmed", "cancelled"):
                         await _elicitation_complete(ctx, action.elicitation_id)
-            state = flow.apply(state, outcome)
+            state = flow.apply(state, action, outcome)
+            action = flow.next_action(state)
+        log_phase(ctx, state, "finish", action.status)
+        return _tool_result(action)
     except FlowStateError as error:
         logger.warning("flow=<%s> | rejected request state: %s", flow.name, error)
         raise ToolError(f"This {flow.name} call cannot continue: {error}. Start the call again.") from error
@@ -132,7 +142,7 @@ async def drive(flow: Flow, start: Callable[[], dict[str, Any]], ctx: Context, e
 # --- 2026-07-28: input_required round trips ------------------------------------------------------
 
 
-def _input_required(action: Elicit | ElicitUrl | Sample, state: dict[str, Any]) -> mcp_types.InputRequiredResult:
+def _input_required(action: Elicit | ElicitUrl | Sample, state: FlowState) -> mcp_types.InputRequiredResult:
     if isinstance(action, Elicit):
         request: mcp_types.InputRequest = mcp_types.ElicitRequest(
             params=mcp_types.ElicitRequestFormParams(message=action.message, requested_schema=action.schema)
@@ -142,44 +152,37 @@ def _input_required(action: Elicit | ElicitUrl | Sample, state: dict[str, Any]) 
     else:
         request = mcp_types.CreateMessageRequest(params=_sampling_params(action))
     # The framework seals request_state (AES-GCM, TTL), so a tampered or expired one never reaches us.
-    return mcp_types.InputRequiredResult(input_requests={action.key: request}, request_state=json.dumps(state))
+    return mcp_types.InputRequiredResult(input_requests={action.key: request}, request_state=dump_state(state))
 
 
-def _resume(flow: Flow, ctx: Context) -> dict[str, Any]:
-    """The flow state after applying the client's answers to the question it was asked.
+def _retry_answer(ctx: Context, state: FlowState, action: Action) -> Outcome | None:
+    """The client's answer to `action`, the question this retry's state was waiting on.
+
+    None: a round with the state alone, after which the driver looks at the payment again.
 
     Raises:
-        FlowStateError: the state is not this flow's, or the retry does not answer the question.
+        FlowStateError: the state is not waiting for an answer, or the retry does not answer it.
     """
-    try:
-        state = json.loads(ctx.request_state or "")
-    except json.JSONDecodeError as error:
-        raise FlowStateError("its requestState is not readable") from error
-    if not isinstance(state, dict) or state.get("flow") != flow.name:
-        raise FlowStateError("its requestState belongs to another tool")
-    action = flow.next_action(state)
     if isinstance(action, AwaitPayment):
-        return state  # a round with the state alone: the driver looks at the payment again
+        return None
     if not isinstance(action, Elicit | ElicitUrl | Sample):
         raise FlowStateError("its requestState is not waiting for an answer")
     response = (ctx.input_responses or {}).get(action.key)
     if response is None and isinstance(action, Sample) and not _client_can(ctx, "sampling"):
         # The agent's answer to a denied sampling request: the same round again, without the answer
         # and without the capability (an inputResponses entry cannot carry an error).
-        outcome: Outcome = SampleResult(None, "refused")
         log_phase(ctx, state, "sampling", "refused")
-        return flow.apply(state, outcome)
+        return SampleResult(None, "refused")
     if response is None:
         raise FlowStateError(f"the retry carries no answer to {action.key!r}")
     if isinstance(action, Elicit | ElicitUrl):
         if not isinstance(response, mcp_types.ElicitResult):
             raise FlowStateError(f"the answer to {action.key!r} is not an elicitation result")
-        outcome = Answer(response.action, response.content)
         log_phase(ctx, state, f"ask:{action.key}", response.action)
-    else:
-        outcome = _sample_outcome(response)
-        log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
-    return flow.apply(state, outcome)
+        return Answer(response.action, response.content)
+    outcome = _sample_outcome(response)
+    log_phase(ctx, state, "sampling", "text" if outcome.text else outcome.reason)
+    return outcome
 
 
 # --- 2025-11-25: server-initiated requests on the session --------------------------------------
@@ -287,11 +290,8 @@ def _short(error: object) -> str:
     return (text.splitlines()[0] if text else type(error).__name__)[:160]
 
 
-def _tool_result(finish: Finish, state: dict[str, Any]) -> ToolResult:
+def _tool_result(finish: Finish) -> ToolResult:
     structured = {"status": finish.status, "message": finish.message, **finish.data}
-    if state.get("flow") == "plan_trip":
-        structured["supplied"] = list(state.get("supplied", []))
-        structured["elicited"] = list(state.get("elicited", []))
     text = finish.message
     if finish.data.get("recommendations"):
         language, items = finish.data.get("language", DEFAULT_LANGUAGE), finish.data["recommendations"]

@@ -17,10 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from mcp_server.errors import PaymentNotConfirmed
-from mcp_server.payment import PAGE_PATH, PaymentSettled
+from mcp_server.flows.actions import PaymentSettled
 from mcp_server.store import Store
 from mcp_server.store.base import Payment
 
+PAGE_PATH = "/pay"  # the page's route on the server's HTTP app: /pay/<payment id>
+LINK_TTL_S = 600.0  # how long a payment link can be confirmed
 MAX_FORM_BYTES = 256  # "decision=confirm" is all a real form sends
 RECHECK_S = 2.0  # another replica may settle the payment: look at the store this often while waiting
 # The page holds a payment button: no framing (clickjacking), no scripts, no referrer (the URL is a secret).

@@ -24,26 +24,28 @@ from mcp_server.auth import build_auth, owner_of
 from mcp_server.catalog import Catalog, load_catalog
 from mcp_server.drivers import client_opens_urls, drive
 from mcp_server.errors import TripServerError
-from mcp_server.flow import (
+from mcp_server.flows.actions import (
+    AwaitPayment,
     Book,
     Booked,
     CancelBooking,
     Cancelled,
-    Invalid,
-    PlanOptions,
-    PlanTrip,
+    PaymentSettled,
+    PaymentStarted,
     Search,
     Searched,
-    confirm_booking,
-    confirm_cancellation,
-    validate_trip,
+    StartPayment,
+    VoidPayment,
 )
+from mcp_server.flows.confirm import confirm_booking, confirm_cancellation
+from mcp_server.flows.plan_trip import PlanOptions, PlanTrip
+from mcp_server.flows.state import FlowState
+from mcp_server.flows.validation import Invalid, validate_trip
 from mcp_server.gate import Limits, SessionGate
 from mcp_server.keys import default_key_file, load_or_create_key
 from mcp_server.middleware import HoldSessions, ReadableArgumentErrors
 from mcp_server.messages import LANGUAGES
-from mcp_server.payment import LINK_TTL_S, AwaitPayment, PaymentSettled, PaymentStarted, StartPayment, VoidPayment
-from mcp_server.payment_page import PaymentSignals, add_payment_page, await_payment, payment_url
+from mcp_server.payment_page import LINK_TTL_S, PaymentSignals, add_payment_page, await_payment, payment_url
 from mcp_server.pricing import price_trip
 from mcp_server.sessions import SessionKeeper
 from mcp_server.settings import ServerSettings
@@ -267,24 +269,24 @@ def _register_tools(mcp: FastMCP, services: Services) -> None:
         ),
     )
 
-    async def effects(action: Any, ctx: Context, state: dict[str, Any]) -> Any:
+    async def effects(action: Any, ctx: Context, state: FlowState) -> Any:
         owner = services.owner(ctx)
         if isinstance(action, Search):
-            return await _search(services, ctx, owner, action, state.get("flow_id"))
+            return await _search(services, ctx, owner, action, state.flow_id)
         if isinstance(action, Book):
             # The flow's id makes a replayed round return this flow's booking, never a second one.
-            paid_with = (state.get("payment") or {}).get("id")
-            booking = await services.store.book(owner, action.quote_id, state.get("flow_id"), paid_with)
+            paid_with = state.payment.id if state.payment else None
+            booking = await services.store.book(owner, action.quote_id, state.flow_id, paid_with)
             return Booked(booking.reservation_id)
         if isinstance(action, StartPayment):
-            payment = await services.store.start_payment(owner, state["flow_id"], action.quote_id, action.amount_jpy, LINK_TTL_S)
+            payment = await services.store.start_payment(owner, state.flow_id, action.quote_id, action.amount_jpy, LINK_TTL_S)
             return PaymentStarted(payment.id, payment_url(services.base_url(), payment.id), payment.expires_at)
         if isinstance(action, VoidPayment):
             await services.store.settle_payment(action.payment_id, "cancelled")
             return PaymentSettled("cancelled")
         if isinstance(action, AwaitPayment):
             return await await_payment(
-                services.store, services.payments, owner, state["flow_id"], action.payment_id, services.payment_wait_s
+                services.store, services.payments, owner, state.flow_id, action.payment_id, services.payment_wait_s
             )
         if isinstance(action, CancelBooking):
             booking = await services.store.cancel(owner, action.reservation_id)

@@ -1,14 +1,23 @@
-"""How the drivers treat a client that will not sample: the booking goes on with the catalogue's tips.
+"""mcp_server/drivers.py: any flow, driven in both revisions, each state asked for its action once;
+and a client that will not sample: the booking goes on with the catalogue's tips.
 
 The 2026-07-28 contract with our agent: when the user denies a sampling request, the agent retries
 the same round with the same requestState, omits the sampling response, and leaves sampling out of
 that retry's client capabilities. With policy `deny` it never declares sampling at all.
 """
 
+from collections import Counter
+from typing import Any
+
 import httpx
 import mcp_types
 import pytest
+from fastmcp import Context, FastMCP
 
+from mcp_server.drivers import drive
+from mcp_server.flows.actions import Book, Booked
+from mcp_server.flows.confirm import Confirm
+from mcp_server.flows.state import dump_state
 from tests.mcp_server.conftest import MODES, Human, client
 
 KNOWN = {"destination": "Kyoto", "trip_type": "solo", "nights": 1}
@@ -101,3 +110,44 @@ def test_a_raw_http_client_that_never_declares_sampling_is_never_asked(http_serv
     first = raw_call(http_server.url, KNOWN, {"elicitation": {"form": {}}})
     assert list(first["inputRequests"]) == ["confirm"]
     assert "did not declare sampling" in first["inputRequests"]["confirm"]["params"]["message"]
+
+
+# --- the driver knows no flow, and asks each state for its action once -----------------------------
+
+
+class CountedConfirm(Confirm):
+    """Instrumentation: how often each state (by its JSON) was asked for its pending action."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked: Counter[str] = Counter()
+
+    def next_action(self, state):
+        self.asked[dump_state(state)] += 1
+        return super().next_action(state)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_driver_runs_any_flow_and_asks_each_state_for_its_action_once(mode):
+    flow = CountedConfirm("book_it", "Book quote Q-1?", Book("Q-1"), amount_jpy=38_000)
+    booked = []
+
+    async def effects(action, ctx, state):
+        booked.append((action, state.flow_id))
+        return Booked("TRV-1")
+
+    mcp = FastMCP("any-flow")
+
+    @mcp.tool
+    async def book_it(ctx: Context) -> Any:
+        return await drive(flow, flow.start, ctx, effects)
+
+    human = Human([{"decision": "Book"}])
+    async with client(mcp, human, mode=mode) as c:
+        result = await c.call_tool("book_it", {})
+    assert result.structured_content == {"status": "booked", "message": "Booked: reservation TRV-1.", "reservation_id": "TRV-1"}
+    assert human.asked == ["decision"] and [action for action, _ in booked] == [Book("Q-1")]
+    # Three states: the question, Book, the finish. A 2026-07-28 retry is a second request, which
+    # reads the question's state from its requestState and asks it once more.
+    assert len(flow.asked) == 3
+    assert sorted(flow.asked.values()) == ([1, 1, 1] if mode == "legacy" else [1, 1, 2])

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mcp_server.catalog import load_catalog
-from mcp_server.flow import PlanTrip
+from mcp_server.flows.plan_trip import PlanTrip
+from mcp_server.flows.state import Quote
+from mcp_server.pricing import Price
 from mcp_server.recommendations import MAX_LINE_CHARS, TripText, candidate_lines, review, strip_invisible
 
 CATALOG = load_catalog()
@@ -19,9 +21,9 @@ def kyoto_trip(language="en") -> TripText:
     """The judge's context for a real Kyoto quote, built the way plan_trip builds it."""
     flow = PlanTrip(CATALOG)
     state = flow.start({"destination": "Kyoto", "trip_type": "solo", "nights": 2, "language": language})
-    state["quote"] = {"id": "Q-1", "expires_at": "-", "price": {
-        "destination": "Kyoto", "trip_type": "solo", "nights": 2, "travelers": 1, "rooms": 1,
-        "transport_jpy": 14000, "hotel_jpy": 24000, "total_jpy": 38000}}
+    state.quote = Quote("Q-1", "-", Price(
+        destination="Kyoto", trip_type="solo", nights=2, travelers=1, rooms=1,
+        transport_jpy=14000, hotel_jpy=24000, total_jpy=38000))
     return flow._trip_text(state)
 
 

@@ -19,22 +19,23 @@ from hypothesis import strategies as st
 from mcp.shared.exceptions import MCPError
 
 from mcp_server.catalog import load_catalog
-from mcp_server.flow import (
-    FIELDS,
+from mcp_server.flows.actions import (
     Answer,
     Book,
     Booked,
     CancelBooking,
-    Confirm,
     Elicit,
     Finish,
-    Invalid,
-    PlanOptions,
-    PlanTrip,
     Sample,
     SampleResult,
     Search,
     Searched,
+)
+from mcp_server.flows.confirm import Confirm
+from mcp_server.flows.plan_trip import FIELDS, PlanOptions, PlanTrip
+from mcp_server.flows.state import PlanTripState, dump_state, load_state
+from mcp_server.flows.validation import (
+    Invalid,
     travelers_range,
     validate_destination,
     validate_nights,
@@ -144,7 +145,7 @@ def test_the_pure_flow_books_only_the_trip_its_answers_describe(arguments, style
     decision: Any = None
     for _ in range(60):
         action = flow.next_action(state)
-        json.loads(json.dumps(state, allow_nan=False))  # it must survive the trip through requestState
+        assert load_state(dump_state(state), "plan_trip", PlanTripState) == state  # it must survive the trip through requestState
         if isinstance(action, Finish):
             break
         if isinstance(action, Elicit):
@@ -166,7 +167,7 @@ def test_the_pure_flow_books_only_the_trip_its_answers_describe(arguments, style
             assert isinstance(action, Book) and action.quote_id == "Q-FUZZ"
             assert isinstance(decision, str) and decision.strip().casefold() == "book"
             outcome = Booked("TRV-FUZZ")
-        state = flow.apply(state, outcome)
+        state = flow.apply(state, action, outcome)
     else:
         pytest.fail("the flow did not finish within 60 steps")
     event(f"finished: {action.status}")
@@ -183,12 +184,14 @@ def test_the_pure_flow_books_only_the_trip_its_answers_describe(arguments, style
                         st.none() | st.fixed_dictionaries({}, optional={"confirm": values_for("confirm"), "decision": values_for("decision")})))
 def test_a_confirmation_acts_only_on_book_or_a_literal_true(answer):
     booking = Confirm("book_quote", "Book quote Q-1?", Book("Q-1"), amount_jpy=38_000)
-    state = booking.apply(booking.start(), answer)
+    asked = booking.start()
+    state = booking.apply(asked, booking.next_action(asked), answer)
     decision = (answer.content or {}).get("decision")
     chose_book = answer.action == "accept" and isinstance(decision, str) and decision.strip().casefold() == "book"
     assert isinstance(booking.next_action(state), Book) == chose_book
     cancelling = Confirm("cancel_booking", "Cancel reservation TRV-1?", CancelBooking("TRV-1"))
-    state = cancelling.apply(cancelling.start(), answer)
+    asked = cancelling.start()
+    state = cancelling.apply(asked, cancelling.next_action(asked), answer)
     confirmed = answer.action == "accept" and (answer.content or {}).get("confirm") is True
     assert isinstance(cancelling.next_action(state), CancelBooking) == confirmed
 

@@ -282,7 +282,8 @@ async def test_the_reply_after_a_result_passes_the_result_on_as_written(loaded_m
 @pytest.mark.parametrize("language", ["ja"])  # in English one line of three ran past the server's 200 characters
 async def test_sampling_gives_recommendations_the_server_accepts_in_the_language_asked(loaded_model, language):
     from mcp_server.catalog import load_catalog
-    from mcp_server.flow import PlanTrip, Sample, Search, Searched, SampleResult
+    from mcp_server.flows.actions import Sample, SampleResult, Search, Searched
+    from mcp_server.flows.plan_trip import PlanTrip
     from mcp_server.pricing import price_trip
 
     catalog = load_catalog()
@@ -291,7 +292,7 @@ async def test_sampling_gives_recommendations_the_server_accepts_in_the_language
     search = flow.next_action(state)
     assert isinstance(search, Search)
     price = price_trip(catalog.resolve("Kyoto"), "solo", 2, 1, catalog.travelers_per_room)
-    state = flow.apply(state, Searched("Q-TEST0001", "2026-12-03T00:00:00Z", price.as_dict()))
+    state = flow.apply(state, search, Searched("Q-TEST0001", "2026-12-03T00:00:00Z", price.as_dict()))
     sample = flow.next_action(state)
     assert isinstance(sample, Sample)
     settings = load_settings(config_file=LOCAL_PROFILE, env={}, flags={})
@@ -299,9 +300,9 @@ async def test_sampling_gives_recommendations_the_server_accepts_in_the_language
 
     tru = await answer_sampling(request, settings.sampling, settings.model)
 
-    state = flow.apply(state, SampleResult(tru.text))
-    assert state["recommendations"]["source"] == "sampling", (tru.text, state["recommendations"])
-    lines = state["recommendations"]["items"]
+    state = flow.apply(state, sample, SampleResult(tru.text))
+    assert state.recommendations.source == "sampling", (tru.text, state.recommendations)
+    lines = state.recommendations.items
     assert len(lines) == 3
     japanese = [any("\u3040" <= ch <= "\u9fff" for ch in line) for line in lines]
     assert all(japanese) if language == "ja" else not any(japanese), lines

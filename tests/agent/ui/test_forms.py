@@ -17,7 +17,7 @@ TRIP_SCHEMA = {
     },
     "required": ["destination", "nights"],
 }
-# The questions trip-server asks (mcp_server/flow.py), one field each.
+# The questions trip-server asks (mcp_server/flows/plan_trip.py), one field each.
 DESTINATION = {
     "type": "object",
     "properties": {

@@ -5,23 +5,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mcp_server.catalog import load_catalog
-from mcp_server.flow import (
-    Answer,
-    Book,
-    Booked,
-    CancelBooking,
-    Elicit,
-    Finish,
-    PlanOptions,
-    PlanTrip,
-    Sample,
-    SampleResult,
-    Search,
-    Searched,
-    confirm_booking,
-    confirm_cancellation,
-)
-from mcp_server.pricing import price_trip
+from mcp_server.flows.actions import Answer, Book, Booked, Elicit, Finish, Sample, SampleResult, Search, Searched
+from mcp_server.flows.plan_trip import PlanOptions, PlanTrip
+from mcp_server.flows.state import PlanTripState, dump_state, load_state
+from tests.mcp_server.flows.conftest import apply_pending
 
 CATALOG = load_catalog()
 
@@ -48,7 +35,7 @@ def run(flow, state, answers, sample_text=GOOD_TIPS):
             outcome = SampleResult(sample_text, "" if sample_text is not None else "no_capability")
         elif isinstance(action, Book):
             outcome = Booked("TRV-TEST0001")
-        state = flow.apply(state, outcome)
+        state = flow.apply(state, action, outcome)
 
 
 def test_everything_known_asks_only_for_confirmation():
@@ -57,13 +44,13 @@ def test_everything_known_asks_only_for_confirmation():
     finish, asked = run(flow, state, [{"decision": "Book"}])
     assert [a.key for a in asked] == ["confirm"]
     assert finish.status == "booked" and finish.data["reservation_id"] == "TRV-TEST0001"
-    assert state["supplied"] == ["destination", "trip_type", "nights", "travelers"]
+    assert state.supplied == ["destination", "trip_type", "nights", "travelers"]
 
 
 def test_solo_and_couple_fix_the_head_count():
     flow = PlanTrip(CATALOG)
     state = flow.start({"destination": "Kyoto", "trip_type": "couple", "nights": 1})
-    assert state["values"]["travelers"] == 2
+    assert state.values["travelers"] == 2
     assert isinstance(flow.next_action(state), Search)
 
 
@@ -107,7 +94,7 @@ def test_questions_carry_real_widgets():
     state = flow.start({"destination": "Kyoto", "trip_type": "friends"})
     nights = flow.next_action(state).schema["properties"]["nights"]
     assert (nights["type"], nights["minimum"], nights["maximum"]) == ("integer", 1, 7)
-    state = flow.apply(state, Answer("accept", {"nights": 3}))
+    state = apply_pending(flow, state, Answer("accept", {"nights": 3}))
     travelers = flow.next_action(state).schema["properties"]["travelers"]
     assert (travelers["minimum"], travelers["maximum"]) == (2, 8)
     destination = PlanTrip(CATALOG).next_action(PlanTrip(CATALOG).start({})).schema["properties"]["destination"]
@@ -135,7 +122,7 @@ def test_form_style_asks_every_missing_field_at_once():
     flow = PlanTrip(CATALOG, PlanOptions(elicitation_style="form"))
     action = flow.next_action(flow.start({"destination": "Kyoto"}))
     assert action.key == "form" and list(action.schema["properties"]) == ["trip_type", "nights", "travelers"]
-    state = flow.apply(flow.start({"destination": "Kyoto"}), Answer("accept", {"trip_type": "solo", "nights": 2, "travelers": 2}))
+    state = apply_pending(flow, flow.start({"destination": "Kyoto"}), Answer("accept", {"trip_type": "solo", "nights": 2, "travelers": 2}))
     retry = flow.next_action(state)
     assert retry.key == "trip_type"  # 2 travellers contradict "solo": asked again, with the reason
     assert "2 travellers do not fit a solo trip" in retry.message
@@ -167,9 +154,9 @@ def test_a_place_given_as_an_argument_is_noted_at_the_confirmation_and_in_the_re
 
 def test_a_destination_answered_in_japanese_switches_the_questions_to_japanese():
     flow = PlanTrip(CATALOG)
-    state = flow.apply(flow.start({}), Answer("accept", {"destination": "京都"}))
+    state = apply_pending(flow, flow.start({}), Answer("accept", {"destination": "京都"}))
     assert flow.next_action(state).message.startswith("どんな旅行ですか？")
-    fixed = flow.apply(flow.start({"language": "en"}), Answer("accept", {"destination": "京都"}))
+    fixed = apply_pending(flow, flow.start({"language": "en"}), Answer("accept", {"destination": "京都"}))
     assert flow.next_action(fixed).message.startswith("What kind of trip is it?")  # the caller's choice wins
 
 
@@ -182,11 +169,9 @@ def test_reasons_to_ask_again_follow_the_language():
 
 
 def test_the_state_stays_json_whatever_the_language():
-    import json
-
     flow = PlanTrip(CATALOG)
     state = flow.start({"destination": "札幌", "trip_type": "solo", "nights": "x", "language": "xx"})
-    assert json.loads(json.dumps(state)) == state
+    assert load_state(dump_state(state), "plan_trip", PlanTripState) == state
 
 
 def test_a_destination_with_hidden_characters_is_shown_escaped():
@@ -210,83 +195,3 @@ def test_any_language_and_destination_run_to_a_finish_in_one_language(destinatio
     if finish.status != "failed":
         assert finish.data["language"] in {"en", "ja"} and len(finish.data["recommendations"]) == 3
         assert (finish.data["recommendations_note"] == "") == (finish.data["recommendations_source"] == "sampling")
-
-
-# --- book_quote: the same Book/Cancel decision as plan_trip's ------------------------------------
-
-KYOTO_SOLO = price_trip(CATALOG.resolve("Kyoto"), "solo", 2, 1, CATALOG.travelers_per_room)  # ¥38,000
-
-
-@pytest.mark.parametrize(
-    ("language", "exp_message", "exp_choices"),
-    [
-        (None, "Book quote Q-1: Kyoto, solo, 2 nights, 1 traveller (1 room): transport ¥14,000 + hotel ¥24,000 = ¥38,000?",
-         ["Book (¥38,000)", "Cancel (keep the quote for later)"]),
-        ("ja", "見積もり Q-1 を予約しますか？ 京都、一人旅（1名）、2泊、1名（1室）: 交通費 ¥14,000 + ホテル ¥24,000 = 合計 ¥38,000",
-         ["予約する（¥38,000）", "キャンセル（見積もりは保存）"]),
-    ],
-)
-def test_book_quote_asks_book_or_cancel_with_the_real_total(language, exp_message, exp_choices):
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, language)
-    ask = flow.next_action(flow.start())
-    decision = ask.schema["properties"]["decision"]
-    assert ask.key == "confirm" and ask.message == exp_message and ask.schema["required"] == ["decision"]
-    assert [choice["const"] for choice in decision["oneOf"]] == ["Book", "Cancel"]
-    assert [choice["title"] for choice in decision["oneOf"]] == exp_choices
-
-
-@pytest.mark.parametrize(("language", "exp_message"), [(None, "Booked: reservation TRV-1."), ("ja", "予約しました: 予約番号 TRV-1。")])
-def test_book_quote_books_on_book(language, exp_message):
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, language)
-    state = flow.apply(flow.start(), Answer("accept", {"decision": " book "}))
-    assert flow.next_action(state) == Book("Q-1")
-    finish = flow.next_action(flow.apply(state, Booked("TRV-1")))
-    assert (finish.status, finish.message, finish.data) == ("booked", exp_message, {"reservation_id": "TRV-1"})
-
-
-@pytest.mark.parametrize(
-    ("language", "exp_message"), [(None, "Not confirmed; nothing was changed."), ("ja", "確認されなかったため、何も変更していません。")]
-)
-def test_book_quote_keeps_the_quote_on_cancel(language, exp_message):
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, language)
-    finish = flow.next_action(flow.apply(flow.start(), Answer("accept", {"decision": "Cancel"})))
-    assert (finish.status, finish.message) == ("kept", exp_message)
-
-
-def test_book_quote_asks_again_after_an_answer_that_is_neither_book_nor_cancel():
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, None)
-    ask = flow.next_action(flow.start())
-    state = flow.apply(flow.start(), Answer("accept", {"confirm": True}))  # yesterday's yes/no answer is not a decision
-    assert flow.next_action(state) == ask
-    state = flow.apply(state, Answer("accept", {"decision": "maybe"}))
-    assert flow.next_action(state) == ask
-    assert flow.next_action(flow.apply(state, Answer("accept", {"decision": "Book"}))) == Book("Q-1")
-
-
-@pytest.mark.parametrize("max_attempts", [1, 3])
-def test_book_quote_keeps_the_quote_after_max_attempts_unusable_answers(max_attempts):
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, None, max_attempts)
-    state = flow.start()
-    for _ in range(max_attempts):
-        assert isinstance(flow.next_action(state), Elicit)
-        state = flow.apply(state, Answer("accept", {"decision": 1}))
-    finish = flow.next_action(state)
-    assert (finish.status, finish.message) == ("kept", "Not confirmed; nothing was changed.")
-
-
-@pytest.mark.parametrize(("answer", "exp_message"), [
-    ("decline", "You declined the confirmation; nothing was changed."),
-    ("cancel", "You cancelled the confirmation; nothing was changed."),
-])
-def test_book_quote_decline_and_cancel_keep_the_quote(answer, exp_message):
-    flow = confirm_booking(CATALOG, "Q-1", KYOTO_SOLO, None)
-    finish = flow.next_action(flow.apply(flow.start(), Answer(answer)))
-    assert (finish.status, finish.message) == ("kept", exp_message)
-
-
-def test_cancel_booking_still_asks_yes_or_no():
-    flow = confirm_cancellation(CATALOG, "TRV-1", KYOTO_SOLO, None)
-    ask = flow.next_action(flow.start())
-    assert ask.schema["properties"]["confirm"]["type"] == "boolean"
-    assert flow.next_action(flow.apply(flow.start(), Answer("accept", {"confirm": True}))) == CancelBooking("TRV-1")
-    assert flow.next_action(flow.apply(flow.start(), Answer("accept", {"confirm": "maybe"}))).status == "kept"
