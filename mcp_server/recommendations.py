@@ -71,11 +71,26 @@ def candidate_lines(text: str) -> list[str]:
     return lines
 
 
+# Where a sentence ends: after . ! ? before a capital or a quote, or after 。！？.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|(?<=[。！？])")
+
+
+def _sentences(lines: list[str]) -> list[str]:
+    """The sentences of `lines`: a model asked for one tip per line sometimes writes them as one paragraph."""
+    return [sentence.strip() for line in lines for sentence in _SENTENCE_END.split(line) if sentence.strip()]
+
+
 def review(text: str | None, trip: TripText) -> Review:
-    """Three real lines about this trip from `text`, or the reason there are none."""
+    """Three real lines about this trip from `text`, or the reason there are none.
+
+    Fewer than three lines are read as sentences ("A is worth it. B is calm. C is…" in one line is
+    three tips); each is then judged as a line would be.
+    """
     lines = candidate_lines(text or "")
     if not lines:
         return Review((), "empty")
+    if len(lines) < LINES and len(_sentences(lines)) >= LINES:
+        lines = _sentences(lines)
     if len(lines) < LINES:
         return Review((), "too_few", detail=str(len(lines)))
     lines = lines[:LINES]

@@ -83,6 +83,13 @@ _SNAPSHOTS = 4
 _GRAMMARS = 32
 # The one-sentence lead before a tool result the reply passes on.
 _LEAD_TOKENS = 60
+# Every temperature>0 completion starts from this seed: the same request gets the same reply,
+# whatever ran before it (llama-cpp-python otherwise derives each call's seed from the previous
+# call's, so a sampling answer depended on how many completions the process had made).
+_SEED = 0
+# Words and sampling answers (not calls or leads, which are greedy and short): at 1.0 the 1.5B model
+# sometimes looped ("神社の神社の…") until the token cap; bench/local_sampling.py measures it.
+_REPEAT_PENALTY = 1.1
 
 
 def weights_path(gguf: str) -> Path:
@@ -339,6 +346,7 @@ class LocalModel(Model):
                     grammar=self._grammar(loaded, schema),
                     max_tokens=self.config["max_tokens"],
                     temperature=self.config["temperature"],
+                    seed=_SEED,
                 )
                 return response["choices"][0]["text"]
 
@@ -565,6 +573,8 @@ class LocalModel(Model):
             prompt,
             max_tokens=self.config["max_tokens"],
             temperature=self.config["temperature"],
+            seed=_SEED,
+            repeat_penalty=_REPEAT_PENALTY,
             stop=list(self.config["stop_sequences"]),
             # Not logit_bias too: llama-cpp-python 0.3.36 drops both when given both (list.extend returns None).
             logits_processor=_words_first(loaded),

@@ -76,6 +76,23 @@ def test_a_fourth_line_is_not_shown():
     assert review(GOOD + "\nAlso see Gion at night.", KYOTO).lines == tuple(GOOD.split("\n"))
 
 
+@pytest.mark.parametrize(
+    ("text", "exp_lines"),
+    [
+        # The local model's answer (seed 1), one paragraph of four sentences: was refused as too_few.
+        ("Fushimi Inari Taisha is a must-visit for its cultural significance. Arashiyama Bamboo grove offers a "
+         "peaceful escape from the city. Kiyomizu-dera is a stunning Buddhist temple. Yudofu is a popular local dish.",
+         ("Fushimi Inari Taisha is a must-visit for its cultural significance.",
+          "Arashiyama Bamboo grove offers a peaceful escape from the city.", "Kiyomizu-dera is a stunning Buddhist temple.")),
+        ("早朝の伏見稲荷大社を歩きましょう。嵯峨野トロッコ列車に乗りましょう。\n南禅寺のそばで湯豆腐を味わいましょう。",
+         ("早朝の伏見稲荷大社を歩きましょう。", "嵯峨野トロッコ列車に乗りましょう。", "南禅寺のそばで湯豆腐を味わいましょう。")),
+    ],
+)  # fmt: skip
+def test_tips_written_as_sentences_of_one_paragraph_are_read_as_lines(text, exp_lines):
+    language = "ja" if not text.isascii() else "en"
+    assert review(text, kyoto_trip(language)).lines == exp_lines
+
+
 def test_japanese_lines_are_real_lines():
     text = "早朝の伏見稲荷大社を歩きましょう。\n嵯峨野トロッコ列車に乗りましょう。\n南禅寺のそばで湯豆腐を味わいましょう。"
     assert review(text, kyoto_trip("ja")).accepted
