@@ -22,7 +22,6 @@ import mcp_types
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
-from fastmcp.client.transports.base import TransportOptions
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -32,7 +31,7 @@ from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, 
 from agent.agentcore_client import TOKEN_ENV, BearerToken
 from agent.errors import ConfigError, TripAgentError
 from agent.human import Human
-from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, session_alive, session_failure, track_call
+from agent.mcp_compat import AgentClient, SamplingStillRequested, session_alive, session_failure, track_call
 from agent.outcomes import ToolOutcome, failed_outcome, outcome_of
 from agent.sampling_policy import Sampler
 from agent.servers import StdioServerConfig
@@ -296,7 +295,7 @@ class McpBridge:
         # Under `--sampling deny` sampling is not declared at all: the server then never asks and
         # goes on without it (the catalogue's recommendations), in both revisions.
         sampling = self._on_sampling if self._sampler.policy != "deny" else None
-        client = AgentClient(
+        return AgentClient(
             target,
             mode=self._mode,
             elicitation_handler=self._on_elicitation,
@@ -304,9 +303,6 @@ class McpBridge:
             sampling_handler=sampling,
             input_required_max_rounds=MAX_INPUT_ROUNDS,
         )
-        # No public option narrows the declared capabilities; the session class is the seam fastmcp offers.
-        client._transport_options = TransportOptions(session_class=AgentSession)
-        return client
 
     def _stdio_transport(self) -> StdioTransport | None:
         if self._stdio is None:
