@@ -18,11 +18,12 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.errors import ConfigError
+from agent.file_format import FileFormat
 from agent.servers import ServerConfig, parse_servers, read_mcp_config
 
 # The defaults live beside the package in the source tree; the project is run from a checkout
@@ -43,10 +44,10 @@ VALID_SPECS = (
 # --- what a config file holds -------------------------------------------------------------------
 
 
-class _Table(BaseModel):
-    """A table of a config file: unknown keys refused, no coercion (`max_tokens = "5"` is a mistake)."""
+class _Table(FileFormat):
+    """A table of a config file: besides unknown keys, coercion is refused (`max_tokens = "5"` is a mistake)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(strict=True)
 
 
 Tokens = Annotated[int, Field(ge=1, le=200_000)]
@@ -73,7 +74,7 @@ class SamplingTable(_Table):
     hints: dict[str, str] = {}
 
 
-class ServerSettings(_Table):
+class ServerTable(_Table):
     """[server]: the MCP server to use; url and agentcore_arn both None means start the bundled trip-server."""
 
     url: str | None = None
@@ -99,7 +100,7 @@ class ConfigDocument(BaseSettings):
 
     model: ModelTable
     sampling: SamplingTable
-    server: ServerSettings = ServerSettings()
+    server: ServerTable = ServerTable()
     agent: AgentTable
 
     @classmethod
@@ -162,7 +163,7 @@ class AgentSettings:
 
     model: ModelSettings
     sampling: SamplingSettings
-    server: ServerSettings
+    server: ServerTable
     system_prompt: str
     history_file: Path | None
     transcript: Path | None
