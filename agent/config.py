@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from annotated_types import Ge, Le
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from agent.errors import ConfigError
 from agent.file_format import FileFormat
@@ -94,7 +94,11 @@ class AgentTable(_Table):
 
 
 class ConfigDocument(BaseSettings):
-    """Every table a config file may hold (besides `[servers.NAME]`, see agent.servers)."""
+    """Every table a config file may hold (besides `[servers.NAME]`, see agent.servers).
+
+    Build it with load_settings, which passes the layers as its sources (`_build_sources`); called
+    directly it would read pydantic-settings' default sources (os.environ) instead.
+    """
 
     model_config = SettingsConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -102,18 +106,6 @@ class ConfigDocument(BaseSettings):
     sampling: SamplingTable
     server: ServerTable = ServerTable()
     agent: AgentTable
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Built directly, the document is what is passed; load_settings layers the sources."""
-        return (init_settings,)
 
 
 _TABLES: dict[str, type[_Table]] = {name: info.annotation for name, info in ConfigDocument.model_fields.items()}  # type: ignore[misc]
