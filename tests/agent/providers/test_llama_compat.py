@@ -43,24 +43,34 @@ def test_the_chat_formatter_renders_the_template_with_the_tools():
 @needs_local
 def test_a_saved_sequence_loads_back_into_the_context_and_completes_as_evaluated(loaded_model):  # noqa: F811
     llama = loaded_model.llama
+    # Each completion moves the seed of the next one on: put it back, so that later tests of the
+    # shared model sample as they would without this one.
+    seed = llama._seed
     with loaded_model.lock:
-        tokens = llama.tokenize(HEAD.encode(), add_bos=False, special=True)
-        llama_compat.keep_tokens(llama, 0)
-        llama.eval(tokens)
-        assert list(llama_compat.held_tokens(llama)) == tokens, "Llama.eval no longer records its tokens in input_ids[:n_tokens]"
-        state = llama_compat.save_sequence(llama)
-        assert state, "llama_state_seq_get_data saved nothing"
-        evaluated = completion(llama, tokens)
+        try:
+            check_a_saved_sequence(llama)
+        finally:
+            llama_compat.keep_tokens(llama, 0)
+            llama.set_seed(seed)
 
-        llama_compat.keep_tokens(llama, 0)
-        llama.eval(llama.tokenize(OTHER.encode(), add_bos=False, special=True))
-        assert llama_compat.load_sequence(llama, state, tokens), "llama_state_seq_set_data no longer loads what get_data saved"
-        assert list(llama_compat.held_tokens(llama)) == tokens
-        assert completion(llama, tokens) == evaluated, "a loaded sequence state no longer stands for its evaluated tokens"
 
-        assert not llama_compat.load_sequence(llama, b"not a state", tokens), "llama_state_seq_set_data accepts junk"
-        assert list(llama_compat.held_tokens(llama)) == []
-        llama_compat.keep_tokens(llama, 0)
+def check_a_saved_sequence(llama: Llama) -> None:
+    tokens = llama.tokenize(HEAD.encode(), add_bos=False, special=True)
+    llama_compat.keep_tokens(llama, 0)
+    llama.eval(tokens)
+    assert list(llama_compat.held_tokens(llama)) == tokens, "Llama.eval no longer records its tokens in input_ids[:n_tokens]"
+    state = llama_compat.save_sequence(llama)
+    assert state, "llama_state_seq_get_data saved nothing"
+    evaluated = completion(llama, tokens)
+
+    llama_compat.keep_tokens(llama, 0)
+    llama.eval(llama.tokenize(OTHER.encode(), add_bos=False, special=True))
+    assert llama_compat.load_sequence(llama, state, tokens), "llama_state_seq_set_data no longer loads what get_data saved"
+    assert list(llama_compat.held_tokens(llama)) == tokens
+    assert completion(llama, tokens) == evaluated, "a loaded sequence state no longer stands for its evaluated tokens"
+
+    assert not llama_compat.load_sequence(llama, b"not a state", tokens), "llama_state_seq_set_data accepts junk"
+    assert list(llama_compat.held_tokens(llama)) == []
 
 
 def test_no_module_of_the_agent_but_llama_compat_reaches_into_llama_cpp_internals():
