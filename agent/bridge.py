@@ -3,7 +3,8 @@
 Built on a fastmcp `Client`, not Strands' `MCPClient`: MCPClient has no sampling callback and runs
 the session on its own thread and event loop, so callbacks would not run on the REPL's loop where
 the prompt-toolkit forms live. A fastmcp Client takes all three handlers, speaks both protocol
-revisions, and runs on the caller's loop; agent.toolset hands the tools of every bridge to Strands.
+revisions, and runs on the caller's loop. The HTTP client and bearer token are in agent.mcp_http;
+agent.strands_tool makes each tool a Strands tool, and agent.toolset hands those of every bridge to Strands.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,18 +23,17 @@ import mcp_types
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
-from fastmcp.client.transports.base import TransportOptions
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from strands.types.events import ToolResultEvent
-from strands.types.tools import AgentTool, ToolGenerator, ToolResult, ToolSpec, ToolUse
 
 from agent.agentcore_client import TOKEN_ENV, BearerToken
-from agent.errors import ConfigError, TripAgentError
+from agent.errors import TripAgentError
+from agent.errors import first_line as _short
 from agent.human import Human
-from agent.mcp_compat import AgentClient, AgentSession, SamplingStillRequested, session_alive, session_failure, track_call
-from agent.outcomes import ToolOutcome, failed_outcome, outcome_of
+from agent.mcp_compat import AgentClient, SamplingStillRequested, session_alive, session_failure, track_call
+from agent.mcp_http import BearerAuth, http_client
+from agent.outcomes import ToolOutcome
 from agent.sampling_policy import Sampler
 from agent.servers import StdioServerConfig
 from agent.transcript import Transcript
@@ -45,10 +45,6 @@ logger = logging.getLogger(__name__)
 Mode = Literal["auto", "legacy"]
 MODES = ("auto", "legacy")
 
-# Connecting may fail fast, but reading may not: on a legacy session the tool call's SSE stream
-# stays silent while the human fills a form, and mcp's default 300 s read timeout would turn a
-# slow human into an error. None disables the read timeout; the connect timeout stays.
-HTTP_TIMEOUT = httpx2.Timeout(30.0, read=None)
 # After a lost connection: waits between attempts to connect again (~15 s in all: a restarting
 # server, ours included, is back within a few seconds).
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -57,72 +53,6 @@ _CONNECTION_ERRORS = (httpx2.TransportError, anyio.ClosedResourceError, anyio.Br
 # Each 2026-07-28 round answers one question; the SDK default (10) is below what plan_trip asks
 # when answers are re-asked, so the cap only guards against a server that loops forever.
 MAX_INPUT_ROUNDS = 100
-
-
-def http_client(
-    headers: dict[str, str] | None = None,
-    auth: httpx2.Auth | None = None,
-    follow_redirects: bool = True,
-    **_: Any,
-) -> httpx2.AsyncClient:
-    """The HTTP client for the MCP connection: no read timeout (see HTTP_TIMEOUT)."""
-    return httpx2.AsyncClient(headers=headers, auth=auth, follow_redirects=follow_redirects, timeout=HTTP_TIMEOUT)
-
-
-class _BearerAuth(httpx2.Auth):
-    """Sends the bearer token; on a 401 runs the token command once for a fresh token and resends.
-
-    Resending the one refused HTTP request, not the whole tool call, keeps what the call already
-    did: a question answered on 2026-07-28 (its sealed requestState), a legacy session with its
-    pending elicitation. A 401 means the server ran nothing, so the resend cannot do anything twice.
-    """
-
-    requires_request_body = True
-
-    def __init__(self, token: BearerToken, on_refresh: Callable[[], None]) -> None:
-        self._token = token
-        self._on_refresh = on_refresh
-        self._refreshes = 0
-        # Once per operation: after one refresh that the server has not yet accepted, a 401 is final
-        # (auto mode's fallback to `initialize` would otherwise run the command a second time).
-        self._refreshed = False
-        self._lock = asyncio.Lock()
-        self.rejected = False  # the last answer was a 401 that a fresh token did not cure
-        self.refresh_error: ConfigError | None = None
-
-    @property
-    def refreshable(self) -> bool:
-        return self._token.refreshable
-
-    def new_operation(self) -> None:
-        """Allow one refresh again: a new operation may meet a token that has expired since."""
-        self._refreshed = False
-
-    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        sent_with = self._refreshes
-        request.headers["Authorization"] = self._token.authorization
-        response = yield request
-        if response.status_code != 401:
-            self.rejected, self.refresh_error, self._refreshed = False, None, False
-            return
-        async with self._lock:
-            if sent_with == self._refreshes:  # requests refused together share one refresh
-                if not self._token.refreshable or self._refreshed:
-                    self.rejected = True
-                    return
-                self._refreshed = True
-                try:
-                    await asyncio.to_thread(self._token.refresh)
-                except ConfigError as error:
-                    self.rejected, self.refresh_error = True, error
-                    return
-                self._refreshes += 1
-                self._on_refresh()
-        request.headers["Authorization"] = self._token.authorization
-        response = yield request
-        self.rejected = response.status_code == 401
-        if not self.rejected:
-            self.refresh_error, self._refreshed = None, False
 
 
 class McpBridge:
@@ -180,7 +110,7 @@ class McpBridge:
         self._transcript = transcript
         self._notify = notify
         self._headers = headers or {}
-        self._auth = _BearerAuth(token, self._token_refreshed) if token is not None else None
+        self._auth = BearerAuth(token, self._token_refreshed) if token is not None else None
         self._mode = mode
         self._transport = transport
         self._revive = revive
@@ -202,6 +132,19 @@ class McpBridge:
     @property
     def protocol_version(self) -> str | None:
         return self._client.protocol_version if self._client else None
+
+    @property
+    def answers(self) -> list[str]:
+        """Every elicitation answer's action so far, in order."""
+        return list(self._answers)
+
+    @property
+    def transcript(self) -> Transcript:
+        return self._transcript
+
+    def notify(self, text: str) -> None:
+        """Show one line to the user."""
+        self._notify(text)
 
     async def start(self) -> None:
         """Connect and list the tools.
@@ -296,7 +239,7 @@ class McpBridge:
         # Under `--sampling deny` sampling is not declared at all: the server then never asks and
         # goes on without it (the catalogue's recommendations), in both revisions.
         sampling = self._on_sampling if self._sampler.policy != "deny" else None
-        client = AgentClient(
+        return AgentClient(
             target,
             mode=self._mode,
             elicitation_handler=self._on_elicitation,
@@ -304,9 +247,6 @@ class McpBridge:
             sampling_handler=sampling,
             input_required_max_rounds=MAX_INPUT_ROUNDS,
         )
-        # No public option narrows the declared capabilities; the session class is the seam fastmcp offers.
-        client._transport_options = TransportOptions(session_class=AgentSession)
-        return client
 
     def _stdio_transport(self) -> StdioTransport | None:
         if self._stdio is None:
@@ -476,57 +416,6 @@ class McpBridge:
         return on_progress
 
 
-class McpTool(AgentTool):
-    """One MCP tool as a Strands tool; the call runs on the agent's own event loop."""
-
-    def __init__(self, bridge: McpBridge, tool: mcp_types.Tool, exposed_name: str) -> None:
-        """exposed_name: what the model calls it (agent.toolset: the server's name, or prefixed on a clash)."""
-        super().__init__()
-        self._bridge = bridge
-        self._tool = tool
-        self._name = exposed_name
-
-    @property
-    def tool_name(self) -> str:
-        return self._name
-
-    @property
-    def tool_spec(self) -> ToolSpec:
-        return {
-            "name": self._name,
-            "description": self._tool.description or self._tool.name,
-            "inputSchema": {"json": self._tool.input_schema},
-        }
-
-    @property
-    def tool_type(self) -> str:
-        return "mcp"
-
-    async def stream(self, tool_use: ToolUse, invocation_state: dict[str, Any], **kwargs: Any) -> ToolGenerator:
-        bridge, use_id = self._bridge, tool_use["toolUseId"]
-        answered = len(bridge._answers)
-        try:
-            result = await bridge.call_tool(self._tool.name, dict(tool_use["input"] or {}))
-        except Exception as error:  # Strands would log a traceback for anything raised here: one line instead
-            if not isinstance(error, TripAgentError):
-                logger.debug("tool=<%s> | call failed", self._tool.name, exc_info=True)
-                error = TripAgentError(f"{bridge.name}: call {self._tool.name} failed: {_short(error)}")
-            bridge._notify(str(error))
-            bridge.outcomes[use_id] = failed_outcome(self._name, str(error))
-            yield ToolResultEvent(_tool_result(use_id, "error", str(error)))
-            return
-        if result.structured_content is not None:
-            bridge._transcript.tool_structured(self._tool.name, result.structured_content, server=bridge.name)
-        # Calls run one at a time in practice; were two concurrent, their answers could be attributed to either.
-        outcome = outcome_of(self._name, result, bridge._answers[answered:])
-        bridge.outcomes[use_id] = outcome
-        yield ToolResultEvent(_tool_result(use_id, "error" if result.is_error else "success", outcome.text))
-
-
-def _tool_result(tool_use_id: str, status: Literal["success", "error"], text: str) -> ToolResult:
-    return {"toolUseId": tool_use_id, "status": status, "content": [{"text": text}]}
-
-
 def _causes(*errors: BaseException | None) -> Iterator[BaseException]:
     """The errors, their causes and contexts, and the members of exception groups among them."""
     seen: set[int] = set()
@@ -569,8 +458,3 @@ def _log_tail(path: Path | None) -> str:
     except OSError:
         return ""
     return f" (its log ends: {lines[-1][:300]})" if lines else ""
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:200]

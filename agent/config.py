@@ -1,4 +1,10 @@
-"""Settings: configs/default.toml < --config FILE < environment < flags, merged key by key."""
+"""Settings: configs/default.toml < --config FILE < environment < flags, merged key by key.
+
+A config file is a strict pydantic model (`extra="forbid"`): each `[table] key` is one annotated
+field, whose type and bounds are what the file is checked against and what an error names. Each
+layer is a pydantic-settings source of that same nested document (flags highest), merged table by
+table and key by key; the checked document becomes the AgentSettings the agent runs with.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,105 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from annotated_types import Ge, Le
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from agent.errors import ConfigError
+from agent.file_format import FileFormat
 from agent.servers import ServerConfig, parse_servers, read_mcp_config
 
 # The defaults live beside the package in the source tree; the project is run from a checkout
 # (`make run`) and pyproject ships no agent package data, so they are not a package resource.
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 
-PROVIDER_NAMES = ("auto", "bedrock", "anthropic", "openai", "ollama", "local", "playback")
+Provider = Literal["auto", "bedrock", "anthropic", "openai", "ollama", "local", "playback"]
+PROVIDER_NAMES: tuple[str, ...] = get_args(Provider)
 # Providers named by a bare word in a SPEC: they keep the configured model_id (auto may need it).
 _BARE_PROVIDERS = ("auto", "local")
-SAMPLING_POLICIES = ("auto", "ask", "deny")
+SamplingPolicy = Literal["auto", "ask", "deny"]
+SAMPLING_POLICIES: tuple[str, ...] = get_args(SamplingPolicy)
 VALID_SPECS = (
     "auto, bedrock:MODEL_ID, anthropic:MODEL_ID, openai:MODEL_ID, ollama:MODEL_ID, local, playback:FILE, "
     "or a bare Bedrock model id"
 )
 
-SamplingPolicy = Literal["auto", "ask", "deny"]
+# --- what a config file holds -------------------------------------------------------------------
+
+
+class _Table(FileFormat):
+    """A table of a config file: besides unknown keys, coercion is refused (`max_tokens = "5"` is a mistake)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+Tokens = Annotated[int, Field(ge=1, le=200_000)]
+
+
+class ModelTable(_Table):
+    """[model]: the agent's model."""
+
+    provider: Provider
+    model_id: str
+    region: str
+    max_tokens: Tokens
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)]
+    gguf: str = ""
+
+
+class SamplingTable(_Table):
+    """[sampling]: how MCP sampling requests are answered; `model` is a SPEC, `hints` hint -> SPEC."""
+
+    policy: SamplingPolicy
+    model: str | None = None
+    max_tokens_cap: Tokens
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000)]
+    hints: dict[str, str] = {}
+
+
+class ServerTable(_Table):
+    """[server]: the MCP server to use; url and agentcore_arn both None means start the bundled trip-server."""
+
+    url: str | None = None
+    agentcore_arn: str | None = None
+    region: str | None = None
+    qualifier: str = "DEFAULT"
+    token_command: str | None = None
+
+
+class AgentTable(_Table):
+    """[agent]: the REPL's files and the system prompt."""
+
+    system_prompt: str
+    history_file: str | None = None
+    transcript: str | None = None
+    log_dir: str | None = None
+
+
+class ConfigDocument(BaseSettings):
+    """Every table a config file may hold (besides `[servers.NAME]`, see agent.servers).
+
+    Build it with load_settings, which passes the layers as its sources (`_build_sources`); called
+    directly it would read pydantic-settings' default sources (os.environ) instead.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, strict=True)
+
+    model: ModelTable
+    sampling: SamplingTable
+    server: ServerTable = ServerTable()
+    agent: AgentTable
+
+
+_TABLES: dict[str, type[_Table]] = {name: info.annotation for name, info in ConfigDocument.model_fields.items()}  # type: ignore[misc]
+# Every key a config file may hold, `table.key`, in the order the models declare them.
+KNOWN_KEYS = tuple(f"{table}.{key}" for table, model in _TABLES.items() for key in model.model_fields)
+
+# --- what the agent runs with -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -35,6 +121,7 @@ class ModelSettings:
 
     model_id is the provider's model id; for `playback` the file to replay; `local` ignores it and
     runs `gguf` (empty: the default Qwen2.5-Coder-1.5B); `auto` uses model_id for Bedrock, else `gguf`.
+    Not a file table: models are also derived at run time (sampling requests set their own limits).
     """
 
     provider: str
@@ -63,23 +150,12 @@ class SamplingSettings:
 
 
 @dataclass(frozen=True)
-class ServerSettings:
-    """The MCP server to use; url and agentcore_arn both None means start the bundled trip-server."""
-
-    url: str | None
-    agentcore_arn: str | None
-    region: str | None
-    qualifier: str
-    token_command: str | None
-
-
-@dataclass(frozen=True)
 class AgentSettings:
     """servers: the `[servers.NAME]` tables and `--mcp-config` entries, by name (empty: see `server`)."""
 
     model: ModelSettings
     sampling: SamplingSettings
-    server: ServerSettings
+    server: ServerTable
     system_prompt: str
     history_file: Path | None
     transcript: Path | None
@@ -87,79 +163,38 @@ class AgentSettings:
     log_dir: Path | None = None
 
 
-# Every key a config file may hold, with the type its value must have.
-_SCHEMA: dict[str, type | tuple[type, ...]] = {
-    "model.provider": str,
-    "model.model_id": str,
-    "model.region": str,
-    "model.max_tokens": int,
-    "model.temperature": (int, float),
-    "model.gguf": str,
-    "sampling.policy": str,
-    "sampling.model": str,
-    "sampling.max_tokens_cap": int,
-    "sampling.rate_limit_per_minute": int,
-    "sampling.hints": dict,
-    "server.url": str,
-    "server.agentcore_arn": str,
-    "server.region": str,
-    "server.qualifier": str,
-    "server.token_command": str,
-    "agent.system_prompt": str,
-    "agent.history_file": str,
-    "agent.transcript": str,
-    "agent.log_dir": str,
-}
+# --- the layers ---------------------------------------------------------------------------------
 
-# Inclusive bounds of numeric keys: a value outside is a mistake, not a wish.
-_RANGES: dict[str, tuple[float, float]] = {
-    "model.max_tokens": (1, 200_000),
-    "model.temperature": (0.0, 2.0),
-    "sampling.max_tokens_cap": (1, 200_000),
-    "sampling.rate_limit_per_minute": (1, 10_000),
-}
-
-_REQUIRED = (
-    "model.provider",
-    "model.model_id",
-    "model.region",
-    "model.max_tokens",
-    "model.temperature",
-    "sampling.policy",
-    "sampling.max_tokens_cap",
-    "sampling.rate_limit_per_minute",
-    "agent.system_prompt",
-)
-
-Setter = Callable[[str], dict[str, Any]]
+# What one environment variable or flag sets: (table, key, value) entries of the document.
+Setter = Callable[[str], list[tuple[str, str, Any]]]
 
 
-def _key(name: str) -> Setter:
-    return lambda value: {name: value}
+def _key(table: str, key: str) -> Setter:
+    return lambda value: [(table, key, value)]
 
 
-def _model_spec(value: str) -> dict[str, Any]:
+def _model_spec(value: str) -> list[tuple[str, str, Any]]:
     provider, model_id = parse_model_spec(value)
-    return {"model.provider": provider, **({"model.model_id": model_id} if model_id else {})}
+    return [("model", "provider", provider), *([("model", "model_id", model_id)] if model_id else [])]
 
 
 # Environment variables and the keys they set, strongest first where two set the same key.
 _ENV_KEYS: tuple[tuple[str, Setter], ...] = (
     ("TRIP_AGENT_MODEL", _model_spec),
-    ("TRIP_AGENT_REGION", _key("model.region")),
-    ("AWS_REGION", _key("model.region")),
-    ("TRIP_AGENT_SAMPLING", _key("sampling.policy")),
-    ("TRIP_AGENT_SERVER", _key("server.url")),
+    ("TRIP_AGENT_REGION", _key("model", "region")),
+    ("AWS_REGION", _key("model", "region")),
+    ("TRIP_AGENT_SAMPLING", _key("sampling", "policy")),
+    ("TRIP_AGENT_SERVER", _key("server", "url")),
 )
 
 # Command-line flags (argparse dest names) and the keys they set.
 _FLAG_KEYS: dict[str, Setter] = {
     "model": _model_spec,
-    "server": _key("server.url"),
-    "agentcore_arn": _key("server.agentcore_arn"),
-    "region": _key("server.region"),
-    "sampling": _key("sampling.policy"),
-    "transcript": _key("agent.transcript"),
+    "server": _key("server", "url"),
+    "agentcore_arn": _key("server", "agentcore_arn"),
+    "region": _key("server", "region"),
+    "sampling": _key("sampling", "policy"),
+    "transcript": _key("agent", "transcript"),
 }
 
 # A bare Bedrock id is vendor.model[...] (maybe with a geography prefix and a :version) or an ARN.
@@ -194,85 +229,134 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
     return "bedrock", spec
 
 
-def _flatten(document: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Turn a TOML document into {"table.key": value}, rejecting keys and types the schema lacks."""
-    flat: dict[str, Any] = {}
-    for table, body in document.items():
-        if not isinstance(body, dict):
-            raise ConfigError(f"unknown config key {table!r} in {source}", hint=_known_keys_hint(table))
-        for key, value in body.items():
-            name = f"{table}.{key}"
-            expected = _SCHEMA.get(name)
-            if expected is None:
-                raise ConfigError(f"unknown config key {name!r} in {source}", hint=_known_keys_hint(name))
-            # bool is an int subclass in Python, but `max_tokens = true` is a mistake.
-            if isinstance(value, bool) or not isinstance(value, expected):
-                raise ConfigError(
-                    f"config key {name!r} in {source} has the wrong type", hint=f"give it a {_type_name(expected)}"
-                )
-            low, high = _RANGES.get(name, (float("-inf"), float("inf")))
-            if name in _RANGES and not low <= value <= high:
-                raise ConfigError(
-                    f"config key {name!r} in {source} is {value}, outside {low:g}–{high:g}",
-                    hint=f"set {key} between {low:g} and {high:g}",
-                )
-            flat[name] = value
-    if "sampling.hints" in flat and not all(isinstance(v, str) for v in flat["sampling.hints"].values()):
-        raise ConfigError(
-            f"[sampling.hints] in {source} must map names to model specs", hint='e.g. "claude-haiku" = "bedrock:ID"'
+class _TomlFile(InitSettingsSource):
+    """A config file's tables, each key checked on its own: a file need not hold every key, and an
+    error names the file (its `[servers.NAME]` tables are in `servers`).
+
+    Raises:
+        ConfigError: The file is unreadable or not TOML, or holds an unknown key or a wrong value.
+    """
+
+    def __init__(self, path: Path) -> None:
+        try:
+            with path.open("rb") as file:
+                document = tomllib.load(file)
+        except OSError as error:
+            message = f"cannot read config file {path}: {error.strerror}"
+            raise ConfigError(message, hint="check the --config path") from error
+        except tomllib.TOMLDecodeError as error:
+            message = f"config file {path} is not valid TOML: {error}"
+            raise ConfigError(message, hint="fix the syntax at that line") from error
+        self.servers = parse_servers(document.pop("servers"), str(path)) if "servers" in document else {}
+        _check_file(document, str(path))
+        # What is left outside the known tables is empty (see _check_file).
+        super().__init__(ConfigDocument, {table: body for table, body in document.items() if table in _TABLES})
+
+
+def _check_file(document: dict[str, Any], source: str) -> None:
+    """Raise the document's first problem in the file's order. Keys it lacks, and words outside a
+    closed set (provider, policy), are judged once every layer is merged."""
+    try:
+        ConfigDocument.model_validate(document)
+    except ValidationError as error:
+        problems = [
+            problem
+            for problem in error.errors()
+            if problem["type"] != "missing"
+            and not (problem["type"] == "literal_error" and isinstance(problem["input"], str))
+            and problem["input"] != {}  # an empty table sets nothing, whatever its name
+        ]
+        if problems:
+            keys = [(table, key) for table, body in document.items() for key in (body if isinstance(body, dict) and body else [None])]
+            first = min(problems, key=lambda problem: _position(problem["loc"][:2], keys))
+            raise _file_problem(first, document, source) from None
+
+
+def _position(loc: tuple[int | str, ...], keys: list[tuple[Any, ...]]) -> int:
+    """Where in the file the key at `loc` (or its table) is written."""
+    return next((index for index, where in enumerate(keys) if where[: len(loc)] == loc[: len(where)]), len(keys))
+
+
+def _file_problem(problem: ErrorDetails, document: dict[str, Any], source: str) -> ConfigError:
+    """One pydantic error of a file as today's one line: the key, the file, and the fix."""
+    loc = tuple(str(part) for part in problem["loc"])
+    table = _TABLES.get(loc[0])
+    body = document.get(loc[0])
+    if table is None or not isinstance(body, dict):
+        # An unknown table is named by its first key, as the user would look for it.
+        name = f"{loc[0]}.{next(iter(body))}" if isinstance(body, dict) and body else loc[0]
+        return ConfigError(f"unknown config key {name!r} in {source}", hint=_known_keys_hint(name))
+    name = ".".join(loc[:2])
+    if problem["type"] == "extra_forbidden":
+        return ConfigError(f"unknown config key {name!r} in {source}", hint=_known_keys_hint(name))
+    if len(loc) > 2:  # an entry of a table of its own: [sampling.hints]
+        return ConfigError(f"[{name}] in {source} must map names to model specs", hint='e.g. "claude-haiku" = "bedrock:ID"')
+    info = table.model_fields[loc[1]]
+    if problem["type"] in ("greater_than_equal", "less_than_equal"):
+        low = next(item.ge for item in info.metadata if isinstance(item, Ge))
+        high = next(item.le for item in info.metadata if isinstance(item, Le))
+        return ConfigError(
+            f"config key {name!r} in {source} is {problem['input']}, outside {low:g}–{high:g}",
+            hint=f"set {loc[1]} between {low:g} and {high:g}",
         )
-    return flat
+    return ConfigError(f"config key {name!r} in {source} has the wrong type", hint=f"give it {_kind(info.annotation)}")
+
+
+def _kind(annotation: Any) -> str:
+    """What a value of the field's type is called in a config file."""
+    if get_origin(annotation) is Literal:
+        return "a string"
+    if get_origin(annotation) in (Union, UnionType):  # optional: what it holds when set
+        annotation = next(part for part in get_args(annotation) if part is not type(None))
+    return {str: "a string", int: "an integer", float: "a number", dict: "a table"}[get_origin(annotation) or annotation]
 
 
 def _known_keys_hint(name: str) -> str:
-    close = difflib.get_close_matches(name, _SCHEMA, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_SCHEMA)}"
+    close = difflib.get_close_matches(name, KNOWN_KEYS, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
 
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    return "number" if isinstance(expected, tuple) else {str: "string", int: "integer", dict: "table"}[expected]
+def _layer(settings: list[tuple[str, str, Any]]) -> InitSettingsSource:
+    """Entries set by the environment or flags, the first of each key kept, as a source."""
+    document: dict[str, dict[str, Any]] = {}
+    for table, key, value in settings:
+        document.setdefault(table, {}).setdefault(key, value)
+    return InitSettingsSource(ConfigDocument, document)
 
 
-def _read_toml(path: Path) -> tuple[dict[str, Any], dict[str, ServerConfig]]:
-    """The file's keys, flattened, and its `[servers.NAME]` tables."""
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except OSError as error:
-        message = f"cannot read config file {path}: {error.strerror}"
-        raise ConfigError(message, hint="check the --config path") from error
-    except tomllib.TOMLDecodeError as error:
-        message = f"config file {path} is not valid TOML: {error}"
-        raise ConfigError(message, hint="fix the syntax at that line") from error
-    servers = parse_servers(document.pop("servers"), str(path)) if "servers" in document else {}
-    return _flatten(document, str(path)), servers
+def _env_layer(env: Mapping[str, str]) -> InitSettingsSource:
+    return _layer([entry for name, setter in _ENV_KEYS if env.get(name) for entry in setter(env[name])])
 
 
-def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, setter in reversed(_ENV_KEYS):  # weakest first, so the stronger variable overwrites
-        if env.get(name):
-            layer.update(setter(env[name]))
-    return layer
+def _flag_layer(flags: Mapping[str, Any]) -> InitSettingsSource:
+    unknown = next((name for name in flags if name not in _FLAG_KEYS), None)
+    if unknown is not None:
+        raise ConfigError(f"unknown flag {unknown!r}", hint=f"known flags: {', '.join(_FLAG_KEYS)}")
+    # argparse leaves flags that were not given as None
+    return _layer([entry for name, value in flags.items() if value is not None for entry in _FLAG_KEYS[name](str(value))])
 
 
-def _flag_layer(flags: Mapping[str, Any]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, value in flags.items():
-        if name not in _FLAG_KEYS:
-            raise ConfigError(f"unknown flag {name!r}", hint=f"known flags: {', '.join(_FLAG_KEYS)}")
-        if value is not None:  # argparse leaves flags that were not given as None
-            layer.update(_FLAG_KEYS[name](str(value)))
-    return layer
+# A word outside its closed set, once every layer is merged: the message and its fix.
+_UNKNOWN_WORDS = {
+    ("model", "provider"): ("unknown model provider", f"use one of: {', '.join(PROVIDER_NAMES)}"),
+    ("sampling", "policy"): ("unknown sampling policy", "use auto, ask or deny"),
+}
 
 
-def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win key by key; tables (the hint map) merge entry by entry."""
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        for key, value in layer.items():
-            merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
-    return merged
+def _merged_problem(error: ValidationError) -> ConfigError:
+    """The merged document's problem: required keys no layer set, else a provider or policy unknown."""
+    missing = []
+    for problem in error.errors():
+        if problem["type"] == "missing":
+            table, *key = problem["loc"]
+            model = _TABLES[str(table)]
+            keys = key or [name for name, info in model.model_fields.items() if info.is_required()]
+            missing += [f"{table}.{name}" for name in keys]
+    if missing:
+        return ConfigError(f"required config keys missing: {', '.join(missing)}", hint=f"restore them in {DEFAULT_CONFIG}")
+    problem = error.errors()[0]
+    message, hint = _UNKNOWN_WORDS[(str(problem["loc"][0]), str(problem["loc"][1]))]
+    return ConfigError(f"{message} {problem['input']!r}", hint=hint)
 
 
 def load_settings(
@@ -292,12 +376,8 @@ def load_settings(
     Raises:
         ConfigError: A file is unreadable or holds an unknown key, or a value is invalid.
     """
-    defaults, servers = _read_toml(DEFAULT_CONFIG)
-    layers = [defaults]
-    if config_file is not None:
-        values, file_servers = _read_toml(config_file)
-        layers.append(values)
-        servers.update(file_servers)
+    files = [_TomlFile(DEFAULT_CONFIG), *([_TomlFile(config_file)] if config_file is not None else [])]
+    servers = {name: server for file in files for name, server in file.servers.items()}
     if mcp_config is not None:
         for name, server in read_mcp_config(mcp_config).items():
             if name in servers:
@@ -305,48 +385,42 @@ def load_settings(
                     f"server {name!r} is in both {config_file} and {mcp_config}", hint="rename or remove one of them"
                 )
             servers[name] = server
-    layers += [_env_layer(env), _flag_layer(flags)]
-    values = _merge(layers)
+    environment = _env_layer(env)
+    sources = (_flag_layer(flags), environment, *reversed(files))  # highest first
+    try:
+        document = ConfigDocument(_build_sources=(sources, {}))
+    except ValidationError as error:
+        raise _merged_problem(error) from None
+    return _settings(document, servers)
 
-    missing = [key for key in _REQUIRED if key not in values]
-    if missing:
-        message = f"required config keys missing: {', '.join(missing)}"
-        raise ConfigError(message, hint=f"restore them in {DEFAULT_CONFIG}")
-    if values["model.provider"] not in PROVIDER_NAMES:
-        message = f"unknown model provider {values['model.provider']!r}"
-        raise ConfigError(message, hint=f"use one of: {', '.join(PROVIDER_NAMES)}")
-    if values["sampling.policy"] not in SAMPLING_POLICIES:
-        raise ConfigError(f"unknown sampling policy {values['sampling.policy']!r}", hint="use auto, ask or deny")
 
+def _settings(document: ConfigDocument, servers: dict[str, ServerConfig]) -> AgentSettings:
+    """What the agent runs with, from the merged document.
+
+    Raises:
+        ConfigError: [sampling] model is not a valid SPEC.
+    """
+    table = document.model
     model = ModelSettings(
-        provider=values["model.provider"],
-        model_id=values["model.model_id"],
-        region=values["model.region"],
-        max_tokens=values["model.max_tokens"],
-        temperature=float(values["model.temperature"]),
-        gguf=values.get("model.gguf", ""),
+        table.provider, table.model_id, table.region, table.max_tokens, float(table.temperature), gguf=table.gguf
     )
+    sampling = document.sampling
+    agent = document.agent
     return AgentSettings(
         model=model,
         sampling=SamplingSettings(
-            policy=values["sampling.policy"],
-            model=model_from_spec(values["sampling.model"], model) if "sampling.model" in values else None,
-            max_tokens_cap=values["sampling.max_tokens_cap"],
-            rate_limit_per_minute=values["sampling.rate_limit_per_minute"],
-            hint_map=dict(values.get("sampling.hints", {})),
+            policy=sampling.policy,
+            model=model_from_spec(sampling.model, model) if sampling.model is not None else None,
+            max_tokens_cap=sampling.max_tokens_cap,
+            rate_limit_per_minute=sampling.rate_limit_per_minute,
+            hint_map=dict(sampling.hints),
         ),
-        server=ServerSettings(
-            url=values.get("server.url"),
-            agentcore_arn=values.get("server.agentcore_arn"),
-            region=values.get("server.region"),
-            qualifier=values.get("server.qualifier", "DEFAULT"),
-            token_command=values.get("server.token_command"),
-        ),
-        system_prompt=values["agent.system_prompt"].strip(),
-        history_file=_path(values.get("agent.history_file")),
-        transcript=_path(values.get("agent.transcript")),
+        server=document.server,
+        system_prompt=agent.system_prompt.strip(),
+        history_file=_path(agent.history_file),
+        transcript=_path(agent.transcript),
         servers=servers,
-        log_dir=_path(values.get("agent.log_dir")),
+        log_dir=_path(agent.log_dir),
     )
 
 
@@ -371,4 +445,3 @@ def model_from_spec(spec: str, base: ModelSettings) -> ModelSettings:
 
 def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
-

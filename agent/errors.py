@@ -33,6 +33,12 @@ class PlaybackExhausted(TripAgentError):
     """A playback model was asked for more turns or sampling texts than its file holds."""
 
 
+def first_line(error: BaseException) -> str:
+    """The error's first line (its type when it has no text), bounded: for a one-line notice."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:200]
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
     """Walk the chain Strands builds (EventLoopException, `raise ... from`) down to the provider's error."""
     from strands.types.exceptions import EventLoopException

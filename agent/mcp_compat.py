@@ -10,6 +10,8 @@ seam when it moves.
 - `Client._session_state.session_task`: once it ends (the server went away), fastmcp fails every
   later request with the same error; the bridge looks at it to reconnect, and to tell a request
   that never left (connection refused) from one that may have run.
+- `Client._transport_options`: the only way to give fastmcp's transports a session class
+  (`AgentSession` above); no public option narrows the declared capabilities.
 - `Client._drive_input_required`: the SDK's multi round-trip driver aborts the whole call when one
   input request is refused (an `inputResponses` entry cannot carry an error). Ours omits a refused
   sampling request's response and retries the round without the sampling capability, which tells
@@ -27,6 +29,7 @@ from typing import Any, TypeVar
 import anyio
 import mcp_types
 from fastmcp import Client
+from fastmcp.client.transports.base import TransportOptions
 from mcp import ClientSession
 from mcp.client import InputRequiredRoundsExceededError
 from mcp.client.session import ClientRequestContext
@@ -116,7 +119,12 @@ def session_alive(client: Client) -> bool:
 
 
 class AgentClient(Client):
-    """A fastmcp Client whose 2026-07-28 rounds survive a refused sampling request."""
+    """A fastmcp Client that connects with an AgentSession, and whose 2026-07-28 rounds survive a
+    refused sampling request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._transport_options = TransportOptions(session_class=AgentSession)
 
     async def _drive_input_required(
         self, first: ResultT | mcp_types.InputRequiredResult, retry: Callable[..., Awaitable[Any]]

@@ -15,7 +15,8 @@ from typing import Any
 from strands.tools.tool_provider import ToolProvider
 from strands.types.tools import AgentTool
 
-from agent.bridge import McpBridge, McpTool
+from agent.bridge import McpBridge
+from agent.strands_tool import McpTool
 
 _NOT_IN_TOOL_NAMES = re.compile(r"[^A-Za-z0-9_-]")
 

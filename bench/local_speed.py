@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from agent.config import load_settings
 from agent.models import create_model
-from agent.providers import local
+from agent.providers import llama_compat, local
 from local_tools import CASES, one_reply, server_tool_specs
 
 
@@ -47,7 +47,7 @@ async def main() -> None:
     llama = local._MODELS.get(local.weights_path(settings.model.gguf)).llama
     text = " ".join(case.request for case in CASES) * 2
     tokens = llama.tokenize(text.encode(), add_bos=False, special=False)[:400]
-    llama.n_tokens = 0
+    llama_compat.keep_tokens(llama, 0)
     started = time.perf_counter()
     llama.eval(tokens)
     prefill = len(tokens) / (time.perf_counter() - started)

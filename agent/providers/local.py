@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import ctypes
 import hashlib
 import importlib.util
 import json
@@ -45,7 +44,7 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
 from agent.errors import ConfigError, ModelError
-from agent.providers import weights
+from agent.providers import llama_compat, weights
 from agent.providers.local_prompt import (
     after_tool_result,
     WORDS_TOOL,
@@ -130,8 +129,6 @@ class _Loaded:
 
 
 def _formatter(llama: Any, path: Path) -> Any:
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
         raise ModelError(f"{path} has no chat template", hint="point [model] gguf at an instruction-tuned GGUF")
@@ -143,7 +140,9 @@ def _formatter(llama: Any, path: Path) -> Any:
         token = int(llama.metadata.get(key, -1))
         return llama.detokenize([token], special=True).decode(errors="replace") if token >= 0 else ""
 
-    return Jinja2ChatFormatter(template, token_text("tokenizer.ggml.eos_token_id"), token_text("tokenizer.ggml.bos_token_id"))
+    return llama_compat.chat_formatter(
+        template, token_text("tokenizer.ggml.eos_token_id"), token_text("tokenizer.ggml.bos_token_id")
+    )
 
 
 class _ModelCache:
@@ -206,35 +205,26 @@ def _common_length(first: Any, second: Any) -> int:
 
 def _cached_length(llama: Any, tokens: list[int]) -> int:
     """How many leading `tokens` the context already holds."""
-    return _common_length(llama.input_ids[: llama.n_tokens], tokens)
+    return _common_length(llama_compat.held_tokens(llama), tokens)
 
 
 def _restore_prefix(loaded: _Loaded, prefix: list[int]) -> None:
     """Make the context hold `prefix`: kept if it does, restored from a snapshot, or evaluated and snapshotted."""
-    import llama_cpp
-
     llama = loaded.llama
     key = tuple(prefix)
     if not prefix or _cached_length(llama, prefix) == len(prefix):
         return
-    ctx = llama.ctx
     state = loaded.snapshots.get(key) or _read_snapshot(loaded, prefix)
     if state is not None:
         loaded.snapshots[key] = state
         loaded.snapshots.move_to_end(key)
-        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
-        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if llama_cpp.llama_state_seq_set_data(ctx, buffer, len(state), 0) == len(state):
-            llama.input_ids[: len(prefix)] = prefix
-            llama.n_tokens = len(prefix)
+        if llama_compat.load_sequence(llama, state, prefix):
             return
-        llama.n_tokens = 0  # the snapshot did not load: evaluate the prefix again
-    llama.n_tokens = _cached_length(llama, prefix)
-    llama.eval(prefix[llama.n_tokens :])
-    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-    buffer = (ctypes.c_uint8 * size)()
-    written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
-    loaded.snapshots[key] = bytes(buffer)[:written]
+        # the snapshot did not load: evaluate the prefix again
+    held = _cached_length(llama, prefix)
+    llama_compat.keep_tokens(llama, held)
+    llama.eval(prefix[held:])
+    loaded.snapshots[key] = llama_compat.save_sequence(llama)
     while len(loaded.snapshots) > _SNAPSHOTS:
         loaded.snapshots.popitem(last=False)
     _write_snapshot(loaded, prefix, loaded.snapshots[key])

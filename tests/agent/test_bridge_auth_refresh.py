@@ -15,7 +15,7 @@ import uvicorn
 
 from agent.agentcore_client import SESSION_HEADER, BearerToken
 from agent.app import resolve_server
-from agent.config import ServerSettings
+from agent.config import ServerTable
 from agent.errors import TripAgentError
 from agent.human import AbsentHuman
 from mcp_server.server import build_server, http_app
@@ -182,7 +182,7 @@ async def recording_server(tmp_path) -> Iterator[tuple[str, list[dict[str, str]]
 @pytest.mark.parametrize("mode", MODES)
 async def test_agentcore_session_header_is_sent_on_every_request_and_never_changes(recording_server, harness, mode):
     url, seen = recording_server
-    settings = ServerSettings(url=None, agentcore_arn=ARN, region=None, qualifier="DEFAULT", token_command=None)
+    settings = ServerTable(url=None, agentcore_arn=ARN, region=None, qualifier="DEFAULT", token_command=None)
     resolved = resolve_server(SimpleNamespace(server=settings), {"BEARER_TOKEN": "header.only.token"})
     assert resolved.url.startswith("https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/arn%3Aaws%3A")
     bridge = harness.bridge(

@@ -21,7 +21,7 @@ from agent.human import ScriptedHuman
 from agent.ui.forms import ElicitationOutcome
 from fastmcp.client.transports import StreamableHttpTransport
 
-from agent.bridge import http_client
+from agent.mcp_http import http_client
 from tests.mcp_server.conftest import RunningServer, paying_server  # noqa: F401  (a fixture)
 
 MODES = ["auto", "legacy"]

@@ -2,7 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import DEFAULT_CONFIG, PROVIDER_NAMES, load_settings, parse_model_spec
+import re
+
+from agent.config import DEFAULT_CONFIG, KNOWN_KEYS, PROVIDER_NAMES, ConfigDocument, load_settings, parse_model_spec
 from agent.errors import ConfigError
 from agent.models import PROVIDERS
 
@@ -194,3 +196,22 @@ def test_shipped_profiles_load(profile):
 
 def test_every_provider_name_has_a_factory():
     assert set(PROVIDER_NAMES) == set(PROVIDERS)
+
+
+def test_every_table_of_a_config_file_refuses_unknown_keys_and_coercion():
+    tables = [ConfigDocument, *(info.annotation for info in ConfigDocument.model_fields.values())]
+    assert all(table.model_config.get("extra") == "forbid" and table.model_config.get("strict") for table in tables)
+
+
+def test_every_config_key_of_the_models_is_in_the_readme_table_and_the_defaults_file():
+    readme = (DEFAULT_CONFIG.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    defaults = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    undocumented = []
+    for name in KNOWN_KEYS:
+        table, key = name.split(".")
+        rows = [line.split("|")[1] for line in section.splitlines() if line.startswith(f"| `[{table}")]
+        in_defaults = re.search(rf"^(# )?{key} = |^\[{table}\.{key}\]", defaults, re.MULTILINE)
+        if not any(key in row for row in rows) or not in_defaults:
+            undocumented.append(name)
+    assert undocumented == []

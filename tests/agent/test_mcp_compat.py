@@ -7,14 +7,19 @@ and the user must learn why the call ended without being told to allow what they
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import mcp_types
 import pytest
 from fastmcp import Client, Context, FastMCP
+from fastmcp.client.elicitation import ElicitResult
 from mcp import ClientSession
+from mcp_types.version import LATEST_PROTOCOL_VERSION
 
+import agent
 from agent.errors import TripAgentError
 from agent.human import ScriptedHuman
+from agent.mcp_compat import AgentClient, AgentSession
 
 TIP_REQUEST = mcp_types.CreateMessageRequest(
     params=mcp_types.CreateMessageRequestParams(
@@ -47,6 +52,36 @@ def test_the_private_seams_are_where_mcp_compat_expects_them():
     assert list(inspect.signature(ClientSession._build_capabilities).parameters) == ["self", "version"]
     assert "self._stamp(data, opts)" in inspect.getsource(ClientSession.send_request)
     assert list(inspect.signature(Client._drive_input_required).parameters) == ["self", "first", "retry"]
+
+
+async def test_the_agent_client_connects_with_the_agent_session():
+    async def decline(*args: object) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    async with AgentClient(FastMCP("any"), elicitation_handler=decline) as client:
+        assert isinstance(client.session, AgentSession), (
+            "fastmcp no longer takes the session class from Client._transport_options (TransportOptions.session_class)"
+        )
+        declared = client.session._build_capabilities(LATEST_PROTOCOL_VERSION).elicitation
+    assert declared is not None and declared.url is not None, "AgentSession no longer declares URL elicitation"
+
+
+def modules_naming(names: tuple[str, ...], *, but: str) -> set[str]:
+    """`module: name` for each module of agent/ other than `but` whose text holds one of `names`."""
+    root = Path(agent.__file__).parent
+    return {
+        f"{module.relative_to(root)}: {name}"
+        for module in root.rglob("*.py")
+        if module.name != but
+        for name in names
+        if name in module.read_text(encoding="utf-8")
+    }
+
+
+def test_no_module_but_mcp_compat_reaches_into_mcp_privates():
+    """The private names of mcp and fastmcp that the agent uses appear only in agent/mcp_compat.py."""
+    upstream = ("._build_capabilities", "._stamp", "._session_state", "._transport_options", "._drive_input_required")
+    assert modules_naming(upstream, but="mcp_compat.py") == set()
 
 
 async def test_a_server_that_fails_without_sampling_is_named_as_the_reason(harness):
