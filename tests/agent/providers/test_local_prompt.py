@@ -6,12 +6,14 @@ import pytest
 
 from agent.providers.local_prompt import (
     call_schema,
+    chat_messages,
     choice_grammar,
     ground,
     grounded_lead,
     lead_messages,
     mentions_number,
     template_tools,
+    usable_tool_names,
     with_user_language,
 )
 
@@ -217,3 +219,41 @@ def test_a_call_without_the_language_gets_the_users_and_other_tools_are_left_alo
     assert with_user_language({}, japanese, PLAN) == {}  # no language parameter
     free = {"type": "object", "properties": {"language": {"type": "string"}}}  # not a list of codes: e.g. a programming language
     assert with_user_language({}, japanese, free) == {}
+
+
+def test_tool_calls_and_results_become_chat_template_messages():
+    messages = [
+        {"role": "user", "content": [{"text": "Weather in Tokyo?"}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Tokyo"}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "error", "content": [{"text": "down"}]}}]},
+    ]
+
+    tru = chat_messages(messages, "Be brief.")
+
+    assert tru == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Tokyo?"},
+        {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Tokyo"}}}]},
+        {"role": "tool", "content": "Error: down"},
+    ]  # fmt: skip
+
+
+SPECS = [
+    {"name": name, "description": "", "inputSchema": {"json": {"type": "object", "properties": props, "required": list(props)}}}
+    for name, props in [("list_bookings", {}), ("cancel_booking", {"reservation_id": {"type": "string"}})]
+]
+
+
+@pytest.mark.parametrize(
+    ("texts", "exp_names"),
+    [
+        (["Show my bookings."], ["list_bookings"]),
+        (["私の予約を見せて"], ["list_bookings"]),
+        (["予約TRV-7K3Q9をキャンセル"], ["list_bookings", "cancel_booking"]),
+        (["A well-known place for COVID-19 rules?"], ["list_bookings"]),
+    ],
+)
+def test_tools_needing_an_id_are_callable_only_when_the_conversation_has_one(texts, exp_names):
+    messages = [{"role": "user", "content": [{"text": text}]} for text in texts]
+
+    assert usable_tool_names(SPECS, messages) == exp_names
