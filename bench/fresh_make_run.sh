@@ -36,7 +36,7 @@ tmux kill-session -t "$session"
 
 wheels=$(ls "$scratch"/cache/trip-agent/wheels/*/*.whl)
 echo "phase                                                       from start"
-echo "venv and the project's dependencies (compile starts)        $(since "$(mtime -d "$scratch"/cache/trip-agent/wheels/*/)")"
+echo "venv and the project's dependencies (compile starts)        $(since "$(mtime "$scratch"/clone/.venv/lib/python3*/site-packages/trip_agent-*.dist-info)")"
 echo "llama-cpp-python compiled into the wheel cache              $(since "$(mtime "$wheels")")"
 echo "weights downloaded, joined, sha256 checked                  $(since "$(mtime "$scratch"/cache/trip-agent/models/*.gguf)")"
 echo "prompt state saved by the install's test turn               $(since "$(oldest "$scratch"/cache/trip-agent/kv/*.state)")"

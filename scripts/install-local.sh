@@ -25,11 +25,17 @@ cpu_key=$({
 } | cksum | cut -d' ' -f1)
 wheels="${XDG_CACHE_HOME:-$HOME/.cache}/trip-agent/wheels/llama-cpp-python-$llama_version-$cpu_key"
 
+# The weights download (network and disk) runs while llama.cpp compiles (CPU). It downloads only
+# when the cache has no verified copy (under a minute here); one copy on disk.
+"$python" -m agent.providers.weights install &
+weights_pid=$!
+building=""
+trap 'kill "$weights_pid" 2>/dev/null || true; [ -z "$building" ] || rm -rf "$building"' EXIT
+
 if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
     echo "install-local: compiling llama-cpp-python $llama_version once (2-10 minutes on 2 cores) into $wheels" >&2
     mkdir -p "$wheels"
     building=$(mktemp -d "$wheels.building.XXXXXX")
-    trap 'rm -rf "$building"' EXIT
     # Run inside llama.cpp's project(): a normal variable there overrides the forced cache entry.
     printf 'set(LLAMA_BUILD_COMMON OFF)\n' >"$building/no-common.cmake"
     CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN)} \
@@ -42,8 +48,7 @@ fi
 # --only-binary: never fall back to compiling again; numpy, jinja2 and diskcache come from the index.
 "$python" -m pip install --quiet --find-links "$wheels" --only-binary llama-cpp-python \
     "llama-cpp-python==$llama_version"
-# Downloads only when the cache has no verified copy (about a minute here); one copy on disk.
-"$python" -m agent.providers.weights install
+wait "$weights_pid"  # its exit status: a failed download or a hash mismatch stops the install here
 # One turn with the default settings evaluates the prompt prefix (system prompt and the bundled
 # server's tools, ~1,100 tokens) and saves its KV state in the user cache (~/.cache/trip-agent/kv),
 # so the first session's first turn starts from it: ~14 s once here, instead of in that first turn.
