@@ -8,8 +8,7 @@ differently ("not this" versus "stop asking").
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
@@ -25,23 +24,17 @@ from agent.elicitation_schema import (
     display_value,
     parse_schema,
 )
+from agent.human import ElicitationOutcome
 from agent.ui.checked_prompt import CheckedPrompt
 from agent.ui.choices import leave_bindings, read_choice
+from agent.url_elicitation import Action
 
 logger = logging.getLogger(__name__)
-
-Action = Literal["accept", "decline", "cancel"]
 
 DECLINE_COMMAND = "/decline"
 CANCEL_COMMAND = "/cancel"
 KEYS_HINT = f"Ctrl-X or {DECLINE_COMMAND}: decline · Ctrl-C or {CANCEL_COMMAND}: cancel · * required"
 REVIEW_CHOICES = {"s": "send", "e": "edit", "d": "decline", "c": "cancel"}
-
-
-@dataclass(frozen=True)
-class ElicitationOutcome:
-    action: Action
-    content: dict | None = None
 
 
 class _LeftForm(Exception):
