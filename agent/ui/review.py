@@ -15,7 +15,7 @@ from prompt_toolkit.output import Output
 
 from agent.sampling_review import RequestDecision, ResponseDecision
 from agent.ui.checked_prompt import CheckedPrompt
-from agent.ui.choices import leave_bindings, read_choice
+from agent.ui.choices import ask_choice, leave_bindings
 
 if TYPE_CHECKING:
     from agent.sampling import SamplingRequest
@@ -109,11 +109,8 @@ async def _edit(prompt: CheckedPrompt, label: str, text: str) -> str:
     return await prompt.edit(f"{label}> ", text)
 
 
-async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str | None:
-    """Return the chosen word; Enter lets only known choices through."""
-    refusal = f"type one of: {', '.join(choices)}"
-    text = await prompt.ask(message, check=lambda text: None if read_choice(text, choices) else refusal)
-    return read_choice(text, choices)
+async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str:
+    return await ask_choice(prompt, message, choices, refusal=f"type one of: {', '.join(choices)}")
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
