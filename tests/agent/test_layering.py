@@ -98,25 +98,26 @@ def test_the_parser_sees_every_kind_of_import():
 
 
 def test_no_core_module_imports_the_ui():
-    offences = {  # one per line: `from agent.ui.x import Y` names agent.ui.x and agent.ui.x.Y
-        f"{path.relative_to(ROOT)}:{line}": f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for path in reversed(modules())
-        if not _in_ui(module_name(path)) and path.relative_to(ROOT).as_posix() != ENTRY_POINT
-        for line, module, _ in reversed(imports(path.read_text(encoding="utf-8"), module_name(path), is_package=path.name == "__init__.py"))
-        if _in_ui(module)
-    }
-    offences = sorted(offences.values())
+    first: dict[tuple[str, int], str] = {}  # one per line: `from agent.ui.x import Y` names agent.ui.x and agent.ui.x.Y
+    for path in modules():
+        if _in_ui(module_name(path)) or path.relative_to(ROOT).as_posix() == ENTRY_POINT:
+            continue
+        for line, module, _ in imports(path.read_text(encoding="utf-8"), module_name(path), is_package=path.name == "__init__.py"):
+            if _in_ui(module):
+                first.setdefault((path.relative_to(ROOT).as_posix(), line), module)
+    offences = [f"{path}:{line} imports {module}" for (path, line), module in sorted(first.items())]
 
     assert offences == [], "the core must not depend on agent/ui/ (declare a protocol in the core instead):\n" + "\n".join(offences)
 
 
 def test_no_module_imports_by_string():
-    offences = [
-        f"{path.relative_to(ROOT)}:{line} imports {module} by string"
+    found = [
+        (path.relative_to(ROOT).as_posix(), line, module)
         for path in modules()
         for line, module, by_string in imports(path.read_text(encoding="utf-8"), module_name(path), is_package=path.name == "__init__.py")
         if by_string
     ]
+    offences = [f"{path}:{line} imports {module} by string" for path, line, module in sorted(found)]
 
     assert offences == [], "write the import as a statement (inside a function to defer it):\n" + "\n".join(offences)
 
