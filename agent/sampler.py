@@ -15,7 +15,7 @@ import mcp_types
 
 from agent.config import ModelSettings, SamplingSettings
 from agent.errors import ConfigError, explain_model_error
-from agent.sampling import RateLimiter, SamplingModel, SamplingRequest, choose_model
+from agent.sampling import RateLimiter, SamplingModel, SamplingRequest
 from agent.sampling_review import SamplingReviewer
 from agent.transcript import Transcript
 
@@ -95,7 +95,7 @@ class Sampler:
         )
         # Review edits neither the hints nor the limits, so the choice made now holds for the answer.
         try:
-            chosen, unusable = choose_model(request, self._settings, model), None
+            chosen, unusable = writer.choose(request, self._settings, model), None
         except ConfigError as error:  # fails the answer; a refusal still names a model in the transcript
             chosen, unusable = model, error
         name = writer.name(chosen)

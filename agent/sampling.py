@@ -107,6 +107,14 @@ def truncate_at_stop(text: str, stop_sequences: tuple[str, ...]) -> tuple[str, b
 class SamplingModel(Protocol):
     """Who writes the answer to a request the policy let through."""
 
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        """The model settings for `request`, chosen once per request.
+
+        Raises:
+            ConfigError: A hint-map entry is not a valid model spec.
+        """
+        ...
+
     def name(self, chosen: ModelSettings) -> str:
         """The model named in the transcript and to the server, `chosen` being choose_model's pick."""
         ...
@@ -122,6 +130,9 @@ class SamplingModel(Protocol):
 
 class ModelPerRequest:
     """The chosen model, created afresh for each request."""
+
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        return choose_model(request, settings, agent_model)
 
     def name(self, chosen: ModelSettings) -> str:
         return chosen.spec

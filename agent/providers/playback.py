@@ -16,7 +16,7 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
-from agent.config import ModelSettings
+from agent.config import ModelSettings, SamplingSettings
 from agent.errors import ConfigError, PlaybackExhausted
 from agent.file_format import FileFormat
 from agent.providers.local_prompt import IDENTIFIER
@@ -191,6 +191,9 @@ class PlaybackSampling:
 
     def __init__(self, model: PlaybackModel) -> None:
         self._model = model
+
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        return agent_model  # the script answers whatever the hints ask for, so the hint map is not read
 
     def name(self, chosen: ModelSettings) -> str:
         return self._model.get_config()["model_id"]
