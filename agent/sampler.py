@@ -154,7 +154,7 @@ def _user_rejected() -> mcp_types.ErrorData:
 
 
 def to_request(params: mcp_types.CreateMessageRequestParams) -> SamplingRequest:
-    """Reduce the protocol request to the text-only request `answer_sampling` takes.
+    """Reduce the protocol request to the text-only request a SamplingModel answers.
 
     Raises:
         UnsupportedSampling: A message carries something other than text.
