@@ -28,14 +28,15 @@ from agent.errors import ConfigError, TripAgentError, explain_model_error
 from agent.human import Human
 from agent.models import create_model, resolve_auto
 from agent.outcomes import ToolOutcome
-from agent.providers.playback import PlaybackModel
-from agent.sampling_policy import Sampler
+from agent.providers.playback import PlaybackModel, PlaybackSampling
+from agent.sampler import Sampler
+from agent.sampling import ModelPerRequest, SamplingModel
+from agent.sampling_review import SamplingReviewer
 from agent.server_process import BundledServer
 from agent.servers import HttpServerConfig, StdioServerConfig
+from agent.tool_progress import ToolProgress
 from agent.toolset import ServerTools
 from agent.transcript import Transcript
-from agent.ui.progress import ProgressView
-from agent.ui.review import SamplingReview
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class Session:
         *,
         agent: Agent,
         bridges: list[McpBridge],
+        samplers: list[Sampler],
         toolset: ServerTools,
         transcript: Transcript,
         bundled: BundledServer | None,
@@ -152,6 +154,7 @@ class Session:
         self.model_settings = model_settings
         self.model_reason = model_reason
         self._bridges = bridges
+        self._samplers = samplers
         self._toolset = toolset
         self._transcript = transcript
         self._bundled = bundled
@@ -246,6 +249,8 @@ class Session:
         reason = reason if requested.provider == "auto" else ""
         self.agent.model = create_model(chosen)
         self.model_settings, self.model_reason = chosen, reason
+        for sampler in self._samplers:
+            sampler.use_model(chosen, sampling_model(self.agent.model))
         return chosen
 
     def reset(self) -> None:
@@ -291,8 +296,8 @@ async def open_session(
     settings: AgentSettings,
     *,
     human: Human,
-    review: SamplingReview | None,
-    progress: ProgressView,
+    review: SamplingReviewer | None,
+    progress: ToolProgress,
     transcript: Transcript,
     notify: Callable[[str], None],
     env: Mapping[str, str] = os.environ,
@@ -306,8 +311,8 @@ async def open_session(
 
     Args:
         settings: The merged settings.
-        human: Who answers elicitations (agent.human: FormHuman, ScriptedHuman or AbsentHuman).
-        review: The sampling review used by the `ask` policy.
+        human: Who answers elicitations (the terminal's FormHuman, or agent.human's ScriptedHuman or AbsentHuman).
+        review: Who reviews sampling requests under the `ask` policy; None: nobody can.
         progress: Where tool progress is drawn.
         transcript: Where events are recorded.
         notify: Shows a one-line notice to the user.
@@ -336,16 +341,7 @@ async def open_session(
     if any(target.bundled for target in targets) and bundled is None:
         status("starting trip-server…")
         bundled = await BundledServer.start()
-    session: Session | None = None
-
-    def agent_model() -> ModelSettings:
-        return session.model_settings if session is not None else chosen
-
-    def playback() -> PlaybackModel | None:
-        # A playback script answers sampling too (its "sampling" list), as the contract says;
-        # after /model the current agent model's script does.
-        current = session.agent.model if session is not None else model
-        return current if isinstance(current, PlaybackModel) else None
+    samplers: list[Sampler] = []
 
     def bridge_for(target: ServerTarget) -> McpBridge:
         # Each server has its own sampler: its own policy and rate limit over the [sampling] defaults.
@@ -354,7 +350,8 @@ async def open_session(
             policy=target.sampling or settings.sampling.policy,
             rate_limit_per_minute=target.rate_limit_per_minute or settings.sampling.rate_limit_per_minute,
         )
-        sampler = Sampler(own, agent_model, review, transcript, notify, playback=playback)
+        sampler = Sampler(own, review, transcript, notify, model=chosen, writer=sampling_model(model))
+        samplers.append(sampler)
         url = bundled.url if target.bundled and bundled is not None else target.url
         if target.stdio is not None:
             url = "stdio: " + shlex.join([target.stdio.command, *target.stdio.args])
@@ -385,16 +382,22 @@ async def open_session(
         if bundled is not None:
             await bundled.stop()
         raise
-    session = Session(
+    return Session(
         agent=agent,
         bridges=bridges,
+        samplers=samplers,
         toolset=toolset,
         transcript=transcript,
         bundled=bundled,
         model_settings=chosen,
         model_reason=reason,
     )
-    return session
+
+
+def sampling_model(model: Model) -> SamplingModel:
+    """Who answers sampling for an agent running `model`: a playback script answers from its own
+    "sampling" list, as the contract says; any other model's session creates the chosen model afresh."""
+    return PlaybackSampling(model) if isinstance(model, PlaybackModel) else ModelPerRequest()
 
 
 async def _start_all(bridges: list[McpBridge], notify: Callable[[str], None]) -> list[McpBridge]:

@@ -34,10 +34,10 @@ from agent.human import Human
 from agent.mcp_compat import AgentClient, SamplingStillRequested, session_alive, session_failure, track_call
 from agent.mcp_http import BearerAuth, http_client
 from agent.outcomes import ToolOutcome
-from agent.sampling_policy import Sampler
+from agent.sampler import Sampler
 from agent.servers import StdioServerConfig
+from agent.tool_progress import ToolProgress
 from agent.transcript import Transcript
-from agent.ui.progress import ProgressView
 from agent.url_elicitation import answer_url_request, completion_notices
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class McpBridge:
         *,
         human: Human,
         sampler: Sampler,
-        progress: ProgressView,
+        progress: ToolProgress,
         transcript: Transcript,
         notify: Callable[[str], None],
         headers: dict[str, str] | None = None,

@@ -11,16 +11,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from agent.usage import UsageError, UsageParser
-
-if TYPE_CHECKING:
-    from agent.config import AgentSettings
-    from agent.outcomes import ToolOutcome
-    from agent.transcript import Transcript
 
 PROG = "trip-agent"
 EXIT_RUNTIME = 1
@@ -70,16 +64,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-SUBCOMMANDS = {"eval": "agent.eval.cli", "replay": "agent.replay"}
+def _eval(argv: list[str]) -> int:
+    from agent.eval.cli import main as eval_main
+
+    return eval_main(argv)
+
+
+def _replay(argv: list[str]) -> int:
+    from agent.replay import main as replay_main
+
+    return replay_main(argv)
+
+
+# Imported when run: `trip-agent` alone must not wait for what only a subcommand uses.
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"eval": _eval, "replay": _replay}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Subcommands are a first word the plain command never takes (it has no positional arguments).
     if argv[:1] and argv[0] in SUBCOMMANDS:
-        import importlib
-
-        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
+        return SUBCOMMANDS[argv[0]](argv[1:])
     try:
         args = parse_args(argv)
     except UsageError as error:
@@ -106,9 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(error, EXIT_USAGE)
     except OSError as error:
         return _fail(UsageError(f"cannot write the transcript: {error}", "check the --transcript path"), EXIT_USAGE)
+    # The entry point hands the terminal to agent/ui (the one module allowed to: tests/agent/test_layering.py).
     try:
         if args.message:
-            return asyncio.run(run_messages(settings, args.message, args.answers, transcript))
+            from agent.ui.message_turns import run_messages
+
+            succeeded = asyncio.run(run_messages(settings, args.message, args.answers, transcript, say=_say))
+            return 0 if succeeded else EXIT_RUNTIME
         from agent.ui.repl import Repl
 
         return asyncio.run(Repl(settings, transcript).run())
@@ -122,85 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         transcript.close()
 
 
-class _StdoutRenderer:
-    """Non-interactive output: assistant text on stdout, tool activity on stderr."""
-
-    def assistant_text(self, delta: str) -> None:
-        sys.stdout.write(delta)
-        sys.stdout.flush()
-
-    def tool_call(self, name: str, input: dict[str, Any]) -> None:
-        print(f"{PROG}: calling {name}", file=sys.stderr)
-
-    def tool_result(self, outcome: ToolOutcome) -> None:
-        # The server's own account, whole: the reservation id is here even if the model never repeats it.
-        print(f"{PROG}: {outcome.summary()}", file=sys.stderr)
-
-
-async def run_messages(settings: AgentSettings, messages: list[str], answers: Path | None, transcript: Transcript) -> int:
-    """Run each message as one turn; elicitations go to --answers, a terminal, or are cancelled.
-
-    Returns:
-        0 when every turn completed, no tool call failed or was stopped by a declined or cancelled
-        question, and every elicitation was answered from the script; else 1.
-
-    Raises:
-        TripAgentError: The answers file is invalid, or the session cannot be opened.
-    """
-    from agent.providers.bedrock_errors import check_bedrock_credentials
-    from agent.server_process import import_beside_server
-
-    await asyncio.to_thread(check_bedrock_credentials, settings.model)
-    app, bundled = await import_beside_server(settings, "agent.app")
-    from agent.human import AbsentHuman, FormHuman, ScriptedHuman
-    from agent.ui.forms import ElicitationForm
-    from agent.ui.progress import ProgressView
-    from agent.ui.review import SamplingReview
-
-    def notify(text: str) -> None:
-        print(f"{PROG}: {text}", file=sys.stderr)
-
-    terminal = sys.stdin.isatty()
-    try:
-        scripted = ScriptedHuman.from_file(answers, notify=notify) if answers else None
-    except BaseException:
-        if bundled is not None:
-            await bundled.stop()
-        raise
-    human = scripted or (FormHuman(ElicitationForm()) if terminal else AbsentHuman(notify))
-    session = await app.open_session(
-        settings,
-        human=human,
-        review=SamplingReview() if terminal else None,
-        progress=ProgressView(sys.stderr, interactive=sys.stderr.isatty()),
-        transcript=transcript,
-        notify=notify,
-        bundled=bundled,
-    )
-    if session.model_reason:
-        notify(f"model {session.model_label}")
-    status = 0
-    try:
-        for text in messages:
-            result = await session.run_turn(text, _StdoutRenderer())
-            if result.text and not result.text.endswith("\n"):
-                sys.stdout.write("\n")
-            if result.error is not None:
-                notify(result.error)
-                status = EXIT_RUNTIME
-                break
-            if not all(outcome.completed for outcome in result.outcomes):
-                status = EXIT_RUNTIME
-    finally:
-        await session.close()
-    for error in scripted.errors if scripted else []:
-        notify(error)
-        status = EXIT_RUNTIME
-    return status
+def _say(text: str) -> None:
+    print(f"{PROG}: {text}", file=sys.stderr)
 
 
 def _fail(error: Exception, status: int) -> int:
-    print(f"{PROG}: {error}", file=sys.stderr)
+    _say(str(error))
     return status
 
 

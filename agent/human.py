@@ -1,9 +1,10 @@
-"""Who answers a server's elicitation: the person at the terminal, an `--answers` script, or nobody.
+"""Who answers a server's elicitation (the Human protocol), and the answerers that need no terminal.
 
-Each implementation returns an outcome and never raises, because an elicitation callback that
-raises breaks the MCP exchange; problems are recorded or shown instead. URL requests (a page to
-open) reach `open_url` already checked (agent/url_elicitation.py); nobody but the person at the
-terminal ever opens one.
+The person at the terminal answers through agent/ui/terminal_human.py; here are an `--answers`
+script and nobody. Each implementation returns an outcome and never raises, because an elicitation
+callback that raises breaks the MCP exchange; problems are recorded or shown instead. URL requests
+(a page to open) reach `open_url` already checked (agent/url_elicitation.py); nobody but the
+person at the terminal ever opens one.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from agent.answers import FORMAT_HINT, Accept, NoAnswerField, Refusal, UrlAnswer, bare_answer_field, read_answers
 from agent.elicitation_schema import FieldError, read_bare_answer, validate_content
 from agent.errors import ConfigError
-from agent.ui.forms import ElicitationForm, ElicitationOutcome
-from agent.ui.url_prompt import UrlPrompt
 from agent.url_elicitation import Action, UrlRequest
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ElicitationOutcome:
+    """What the server hears: the action, and with accept the form's content."""
+
+    action: Action
+    content: dict | None = None
 
 
 class Human(Protocol):
@@ -33,20 +41,6 @@ class Human(Protocol):
     async def open_url(self, request: UrlRequest) -> Action:
         """Answer a request to open a web page (accept: the human agreed to go there); never raises."""
         ...
-
-
-class FormHuman:
-    """The person at the terminal, through the prompt-toolkit form and the URL consent prompt."""
-
-    def __init__(self, form: ElicitationForm, url_prompt: UrlPrompt | None = None) -> None:
-        self._form = form
-        self._url_prompt = url_prompt or UrlPrompt()
-
-    async def elicit(self, server: str, message: str, schema: dict) -> ElicitationOutcome:
-        return await self._form.ask(server, message, schema)
-
-    async def open_url(self, request: UrlRequest) -> Action:
-        return await self._url_prompt.ask(request)
 
 
 class AbsentHuman:
@@ -116,11 +110,11 @@ class ScriptedHuman:
         if isinstance(answer, UrlAnswer):
             self._record(f"answer {self._used} is for a web page, but {server} asked {message!r}; cancelled")
             return ElicitationOutcome("cancel")
-        outcome, problem = _outcome(answer, schema)
-        if problem:
+        try:
+            return answer_outcome(answer, schema, checked=True)
+        except (NoAnswerField, UnfitAnswer) as problem:
             self._record(f"answer {self._used} does not fit {server}'s question {message!r}: {problem}; cancelled")
             return ElicitationOutcome("cancel")
-        return outcome
 
     async def open_url(self, request: UrlRequest) -> Action:
         if not self._answers or not isinstance(self._answers[0], UrlAnswer):
@@ -140,22 +134,32 @@ class ScriptedHuman:
         self.errors.append(text)
 
 
-def _outcome(answer: Any, schema: dict) -> tuple[ElicitationOutcome, str | None]:
-    """The outcome an answer stands for, or why it cannot be sent for this schema."""
+class UnfitAnswer(ValueError):
+    """A checked answer that does not fit the form; str() says why."""
+
+
+def answer_outcome(answer: Accept | Refusal | Any, schema: dict, *, checked: bool) -> ElicitationOutcome:
+    """The outcome an answers-list item stands for: a refusal, an accept's content, or a bare value in
+    the field it fills.
+
+    checked: the bare value is read as the form reads a typed one (a choice by its title or number)
+    and the content is held to the schema, as the form would; unchecked, both are sent as written.
+
+    Raises:
+        NoAnswerField: A bare value, and the form has no field it fills.
+        UnfitAnswer: Checked, and the answer does not fit the form.
+    """
     if isinstance(answer, Refusal):
-        return ElicitationOutcome(answer.action), None
+        return ElicitationOutcome(answer.action)
     if isinstance(answer, Accept):
         content = answer.content
     else:
+        field = bare_answer_field(schema)
         try:
-            field = bare_answer_field(schema)
-        except NoAnswerField as error:
-            return ElicitationOutcome("cancel"), str(error)
-        try:
-            content = {field.name: read_bare_answer(field, answer)}
+            content = {field.name: read_bare_answer(field, answer) if checked else answer}
         except FieldError as error:
-            return ElicitationOutcome("cancel"), f"{field.name}: {error}"
-    problems = validate_content(schema, content)
+            raise UnfitAnswer(f"{field.name}: {error}") from error
+    problems = validate_content(schema, content) if checked else []
     if problems:
-        return ElicitationOutcome("cancel"), "; ".join(problems)
-    return ElicitationOutcome("accept", content), None
+        raise UnfitAnswer("; ".join(problems))
+    return ElicitationOutcome("accept", content)

@@ -2,7 +2,8 @@
 
 A fresh model instance per request keeps the agent's own instance (which may be streaming at the
 same moment) untouched, and calling the model rather than an Agent avoids Strands'
-ConcurrencyException.
+ConcurrencyException. Who writes the answer is a SamplingModel chosen where the session is wired
+(a playback script answers from its own list: agent/providers/playback.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from strands.types.content import Messages
 
 from agent.config import ModelSettings, SamplingSettings, model_from_spec
 from agent.models import create_model
-from agent.providers.playback import PlaybackModel
 
 logger = logging.getLogger(__name__)
 
@@ -103,49 +104,61 @@ def truncate_at_stop(text: str, stop_sequences: tuple[str, ...]) -> tuple[str, b
     return (text[: min(cuts)], True) if cuts else (text, False)
 
 
-async def answer_sampling(
-    request: SamplingRequest,
-    settings: SamplingSettings,
-    default_model: ModelSettings,
-    *,
-    playback: PlaybackModel | None = None,
-) -> SamplingAnswer:
-    """Answer a sampling request.
+class SamplingModel(Protocol):
+    """Who writes the answer to a request the policy let through."""
 
-    Args:
-        request: The request.
-        settings: The sampling settings (hint map, caps).
-        default_model: The agent's own model settings.
-        playback: The agent's playback model, when running a playback script: it answers instead.
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        """The model settings for `request`, chosen once per request.
 
-    Returns:
-        The generated text, the model that wrote it, and the MCP stop reason.
+        Raises:
+            ConfigError: A hint-map entry is not a valid model spec.
+        """
+        ...
 
-    Raises:
-        ConfigError: The chosen model cannot be created.
-        PlaybackExhausted: The playback script has no sampling text left.
-        Exception: Whatever the provider raises (explain it with errors.explain_model_error).
-    """
-    if playback is not None:
-        text = playback.next_sampling_text()
-        return SamplingAnswer(model=playback.get_config()["model_id"], text=text, stop_reason="endTurn")
+    def name(self, chosen: ModelSettings) -> str:
+        """The model named in the transcript and to the server, `chosen` being choose_model's pick."""
+        ...
 
-    chosen = choose_model(request, settings, default_model)
-    model = create_model(chosen)
-    messages: Messages = [{"role": item["role"], "content": [{"text": item["text"]}]} for item in request.messages]
-    logger.debug("model=<%s>, max_tokens=<%d> | answering sampling request", chosen.spec, chosen.max_tokens)
+    async def answer(self, request: SamplingRequest, chosen: ModelSettings) -> SamplingAnswer:
+        """The answer to `request`.
 
-    parts: list[str] = []
-    stop_reason = "endTurn"
-    async for event in model.stream(messages, tool_specs=None, system_prompt=request.system_prompt):
-        if "contentBlockDelta" in event:
-            parts.append(event["contentBlockDelta"]["delta"].get("text", ""))
-        elif "messageStop" in event:
-            reason = event["messageStop"]["stopReason"]
-            stop_reason = _STOP_REASONS.get(reason, reason)
+        Raises:
+            Exception: Whatever the model raises (explain it with errors.explain_model_error).
+        """
+        ...
 
-    text, stopped = truncate_at_stop("".join(parts), chosen.stop_sequences)
-    return SamplingAnswer(model=chosen.spec, text=text, stop_reason="stopSequence" if stopped else stop_reason)
+
+class ModelPerRequest:
+    """The chosen model, created afresh for each request."""
+
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        return choose_model(request, settings, agent_model)
+
+    def name(self, chosen: ModelSettings) -> str:
+        return chosen.spec
+
+    async def answer(self, request: SamplingRequest, chosen: ModelSettings) -> SamplingAnswer:
+        """The generated text, the model that wrote it, and the MCP stop reason.
+
+        Raises:
+            ConfigError: The chosen model cannot be created.
+            Exception: Whatever the provider raises (explain it with errors.explain_model_error).
+        """
+        model = create_model(chosen)
+        messages: Messages = [{"role": item["role"], "content": [{"text": item["text"]}]} for item in request.messages]
+        logger.debug("model=<%s>, max_tokens=<%d> | answering sampling request", chosen.spec, chosen.max_tokens)
+
+        parts: list[str] = []
+        stop_reason = "endTurn"
+        async for event in model.stream(messages, tool_specs=None, system_prompt=request.system_prompt):
+            if "contentBlockDelta" in event:
+                parts.append(event["contentBlockDelta"]["delta"].get("text", ""))
+            elif "messageStop" in event:
+                reason = event["messageStop"]["stopReason"]
+                stop_reason = _STOP_REASONS.get(reason, reason)
+
+        text, stopped = truncate_at_stop("".join(parts), chosen.stop_sequences)
+        return SamplingAnswer(model=chosen.spec, text=text, stop_reason="stopSequence" if stopped else stop_reason)
 
 
 class RateLimiter:

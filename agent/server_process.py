@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agent.errors import TripAgentError
 from mcp_server.launch import ready_url, server_command
@@ -17,6 +16,8 @@ if TYPE_CHECKING:
     from agent.config import AgentSettings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
@@ -146,17 +147,20 @@ def needs_bundled(settings: AgentSettings) -> bool:
     return not (settings.server.url or settings.server.agentcore_arn or settings.servers)
 
 
-async def import_beside_server(settings: AgentSettings, module: str) -> tuple[ModuleType, BundledServer | None]:
-    """Import `module` (strands, boto3, fastmcp: ~2 s) while the bundled server starts (~2 s).
+async def import_beside_server(settings: AgentSettings, load: Callable[[], T]) -> tuple[T, BundledServer | None]:
+    """Run `load`, an import (strands, boto3, fastmcp: ~2 s), while the bundled server starts (~2 s).
 
     The two overlap: the server is another process, and the import runs in a thread.
+
+    Returns:
+        What `load` returned, and the bundled server (None when the settings name other servers).
 
     Raises:
         TripAgentError: the server could not start (as BundledServer.start).
     """
     starting = asyncio.create_task(BundledServer.start()) if needs_bundled(settings) else None
     try:
-        imported = await asyncio.to_thread(importlib.import_module, module)
+        loaded = await asyncio.to_thread(load)
     except BaseException:
         if starting is not None:
             starting.cancel()
@@ -164,4 +168,4 @@ async def import_beside_server(settings: AgentSettings, module: str) -> tuple[Mo
             if isinstance(bundled[0], BundledServer):
                 await bundled[0].stop()
         raise
-    return imported, (await starting if starting is not None else None)
+    return loaded, (await starting if starting is not None else None)

@@ -30,10 +30,10 @@ from server_flow import ANSWERS, sample, start  # noqa: E402
 from agent.bridge import McpBridge  # noqa: E402
 from mcp_server.launch import server_command  # noqa: E402
 from agent.config import ModelSettings, SamplingSettings  # noqa: E402
-from agent.providers.playback import PlaybackModel  # noqa: E402
-from agent.sampling_policy import Sampler  # noqa: E402
+from agent.providers.playback import PlaybackModel, PlaybackSampling  # noqa: E402
+from agent.sampler import Sampler  # noqa: E402
 from agent.transcript import Transcript  # noqa: E402
-from agent.ui.forms import ElicitationOutcome  # noqa: E402
+from agent.human import ElicitationOutcome  # noqa: E402
 from agent.ui.progress import ProgressView  # noqa: E402
 
 TRIP_QUESTIONS = 4
@@ -97,7 +97,7 @@ async def bridge_flow(url: str, mode: str, sink) -> tuple[Timings, float]:
     settings = SamplingSettings(policy="auto", model=None, max_tokens_cap=1024, rate_limit_per_minute=1000, hint_map={})
     model = ModelSettings("playback", "bench", "us-east-1", 1024, 0.3)
     script = PlaybackModel([], ["one\ntwo\nthree"], source="bench")
-    sampler = Sampler(settings, lambda: model, None, Transcript.disabled(), lambda text: None, playback=lambda: script)
+    sampler = Sampler(settings, None, Transcript.disabled(), lambda text: None, model=model, writer=PlaybackSampling(script))
     bridge = McpBridge(
         "trip-server", url, human=TimedHuman(timings), sampler=sampler, progress=TimedProgress(timings, sink),
         transcript=Transcript.disabled(), notify=lambda text: None, mode=mode,

@@ -2,7 +2,7 @@
 
 The server asks for three short recommendation lines (mcp_server.flows' Sample, for Kyoto, solo,
 2 nights) in English and in Japanese; the local model answers as it does for a real sampling
-request (agent.sampling.answer_sampling, configs/local.toml), once per seed; the flow then accepts
+request (agent.sampling.ModelPerRequest, configs/local.toml), once per seed; the flow then accepts
 the lines or falls back to its catalogue (too few lines, too long, not in the language asked).
 Prints, per repeat penalty and language, how many seeds' answers were accepted and why the others
 were not.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agent.config import load_settings
 from agent.providers import local
-from agent.sampling import SamplingRequest, answer_sampling
+from agent.sampling import ModelPerRequest, SamplingRequest, choose_model
 from mcp_server.catalog import load_catalog
 from mcp_server.flows.actions import Sample, SampleResult, Searched
 from mcp_server.flows.plan_trip import PlanTrip
@@ -39,7 +39,7 @@ async def one(language: str) -> tuple[bool, str]:
     assert isinstance(sample, Sample)
     settings = load_settings(config_file=PROFILE, env={}, flags={})
     request = SamplingRequest(sample.system_prompt, [{"role": "user", "text": sample.prompt}], max_tokens=sample.max_tokens)
-    answer = await answer_sampling(request, settings.sampling, settings.model)
+    answer = await ModelPerRequest().answer(request, choose_model(request, settings.sampling, settings.model))
     state = flow.apply(state, sample, SampleResult(answer.text))
     tips = state.recommendations
     return tips.source == "sampling", tips.why.key if tips.why else ""

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Protocol
 
-from agent.answers import Accept, NoAnswerField, Refusal, UrlAnswer, bare_answer_field, read_answers
+from agent.answers import NoAnswerField, UrlAnswer, read_answers
 from agent.elicitation_schema import Field, SchemaError, parse_schema
-from agent.human import Human, ScriptedHuman
-from agent.ui.forms import ElicitationOutcome
+from agent.human import ElicitationOutcome, Human, ScriptedHuman, answer_outcome
 from agent.url_elicitation import Action, UrlRequest
 
 
@@ -75,16 +74,11 @@ class UncheckedHuman:
         if isinstance(answer, UrlAnswer):
             self.errors.append(f"answers in {self._source}: a url answer cannot answer {message!r}; cancelled")
             return ElicitationOutcome("cancel")
-        if isinstance(answer, Refusal):
-            return ElicitationOutcome(answer.action)
-        if isinstance(answer, Accept):
-            return ElicitationOutcome("accept", answer.content)
         try:
-            field = bare_answer_field(schema)
+            return answer_outcome(answer, schema, checked=False)
         except NoAnswerField:
             self.errors.append(f"answers in {self._source}: a bare value cannot answer {message!r}; cancelled")
             return ElicitationOutcome("cancel")
-        return ElicitationOutcome("accept", {field.name: answer})
 
     async def open_url(self, request: UrlRequest) -> Action:
         """The next item if it is a url answer (as --answers does), else decline."""

@@ -8,7 +8,6 @@ Imports strands, boto3 and fastmcp (through agent.app); `trip-agent eval` import
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -27,8 +26,8 @@ from agent.eval.scenario import Scenario
 from agent.eval.summary import summarize
 from agent.outcomes import ToolOutcome
 from agent.server_process import BundledServer
+from agent.tool_progress import UnshownProgress
 from agent.transcript import Transcript
-from agent.ui.progress import ProgressView
 
 PLAYBACK_OWN = "playback"  # --model playback: each scenario's own playback file
 
@@ -140,7 +139,7 @@ async def _converse(
         settings,
         human=human,
         review=None,
-        progress=ProgressView(io.StringIO(), interactive=False),
+        progress=UnshownProgress(),  # the transcript records it
         transcript=transcript,
         notify=lambda text: None,  # notices repeat what the transcript and the human's errors hold
         bundled=bundled,

@@ -16,9 +16,11 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
+from agent.config import ModelSettings, SamplingSettings
 from agent.errors import ConfigError, PlaybackExhausted
 from agent.file_format import FileFormat
 from agent.providers.local_prompt import IDENTIFIER
+from agent.sampling import SamplingAnswer, SamplingRequest
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +183,28 @@ class PlaybackModel(Model):
                 f"playback file {self._source} has no sampling text left",
                 hint="add texts to the playback file's 'sampling' list",
             ) from error
+
+
+class PlaybackSampling:
+    """A playback script answering sampling requests from its "sampling" list, whatever model was chosen:
+    the sampling.SamplingModel of a session whose agent model is a playback script."""
+
+    def __init__(self, model: PlaybackModel) -> None:
+        self._model = model
+
+    def choose(self, request: SamplingRequest, settings: SamplingSettings, agent_model: ModelSettings) -> ModelSettings:
+        return agent_model  # the script answers whatever the hints ask for, so the hint map is not read
+
+    def name(self, chosen: ModelSettings) -> str:
+        return self._model.get_config()["model_id"]
+
+    async def answer(self, request: SamplingRequest, chosen: ModelSettings) -> SamplingAnswer:
+        """The script's next sampling text.
+
+        Raises:
+            PlaybackExhausted: Every sampling text has been used.
+        """
+        return SamplingAnswer(model=self.name(chosen), text=self._model.next_sampling_text(), stop_reason="endTurn")
 
 
 def _script(document: Any, source: str) -> PlaybackScript:

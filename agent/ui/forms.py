@@ -8,8 +8,7 @@ differently ("not this" versus "stop asking").
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
@@ -25,31 +24,16 @@ from agent.elicitation_schema import (
     display_value,
     parse_schema,
 )
+from agent.human import ElicitationOutcome
 from agent.ui.checked_prompt import CheckedPrompt
-from agent.ui.choices import leave_bindings, read_choice
+from agent.ui.choices import Left, decline_cancel_bindings, read_choice
 
 logger = logging.getLogger(__name__)
-
-Action = Literal["accept", "decline", "cancel"]
 
 DECLINE_COMMAND = "/decline"
 CANCEL_COMMAND = "/cancel"
 KEYS_HINT = f"Ctrl-X or {DECLINE_COMMAND}: decline · Ctrl-C or {CANCEL_COMMAND}: cancel · * required"
 REVIEW_CHOICES = {"s": "send", "e": "edit", "d": "decline", "c": "cancel"}
-
-
-@dataclass(frozen=True)
-class ElicitationOutcome:
-    action: Action
-    content: dict | None = None
-
-
-class _LeftForm(Exception):
-    """The human declined or cancelled; unwinds from whichever prompt was open."""
-
-    def __init__(self, action: Action) -> None:
-        super().__init__(action)
-        self.action = action
 
 
 class ElicitationForm:
@@ -67,8 +51,7 @@ class ElicitationForm:
         """
         # A fresh session per form, so one form's answers do not show up in another's history.
         # Ctrl-X declines; Ctrl-C (or a SIGINT) cancels.
-        keys = leave_bindings(ctrl_x=lambda: _LeftForm("decline"), ctrl_c=lambda: _LeftForm("cancel"))
-        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=keys)
+        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=decline_cancel_bindings())
         try:
             fields = parse_schema(schema)
         except SchemaError as error:
@@ -76,7 +59,7 @@ class ElicitationForm:
             return ElicitationOutcome("decline")
         try:
             return await _run_form(prompt, server, message, fields)
-        except _LeftForm as left:
+        except Left as left:
             return ElicitationOutcome(left.action)
         except EOFError:
             prompt.say("Input closed; the form was cancelled.")
@@ -138,7 +121,7 @@ async def _review(prompt: CheckedPrompt, fields: list[Field], answers: dict[str,
     _leave_if_commanded(text)
     choice = _read_choice(text)
     if choice in ("decline", "cancel"):
-        raise _LeftForm(choice)
+        raise Left(choice)
     return choice
 
 
@@ -204,10 +187,10 @@ def _leave_if_commanded(text: str) -> None:
     """Turn a typed /decline or /cancel into leaving the form.
 
     Raises:
-        _LeftForm: the human typed /decline or /cancel.
+        Left: the human typed /decline or /cancel.
     """
     command = text.strip().lower()
     if command == DECLINE_COMMAND:
-        raise _LeftForm("decline")
+        raise Left("decline")
     if command == CANCEL_COMMAND:
-        raise _LeftForm("cancel")
+        raise Left("cancel")

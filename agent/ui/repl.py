@@ -1,14 +1,12 @@
 """The interactive prompt: conversation turns, slash commands, Ctrl-C to cancel a turn.
 
-The prompt is drawn before strands, boto3 and fastmcp are imported: `agent.app` (which needs
-them) is imported in a thread and the session opened behind the first prompt; a turn waits for
-it only when it is submitted.
+The prompt is drawn before strands, boto3 and fastmcp are imported: the session is opened
+(agent/ui/wiring.py) behind the first prompt; a turn waits for it only when it is submitted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import shlex
@@ -27,9 +25,10 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import Output, create_output
 
-from agent.server_process import import_beside_server, needs_bundled
+from agent.server_process import needs_bundled
 from agent.ui.layout import StreamWrap, outcome_lines, two_columns, wrap
 from agent.ui.progress import ProgressView
+from agent.ui.wiring import open_terminal_session
 
 if TYPE_CHECKING:
     from agent.app import Session
@@ -301,26 +300,14 @@ class Repl:
             self._set_status(self._loading_status())
             if drawn is not None:
                 await drawn.wait()
-            from agent.providers.bedrock_errors import check_bedrock_credentials
-
-            await asyncio.to_thread(check_bedrock_credentials, self._settings.model)
-            # The import runs in a thread so the prompt stays responsive while strands and boto3 load,
-            # and the bundled server starts meanwhile.
-            app, bundled = await import_beside_server(self._settings, "agent.app")
-            human_module = await asyncio.to_thread(importlib.import_module, "agent.human")
-            from agent.ui.forms import ElicitationForm
-            from agent.ui.review import SamplingReview
-            from agent.ui.url_prompt import UrlPrompt
-
-            form = ElicitationForm(input=self._input, output=self._output)
-            self._session = await app.open_session(
+            self._session, _ = await open_terminal_session(
                 self._settings,
-                human=human_module.FormHuman(form, UrlPrompt(input=self._input, output=self._output)),
-                review=SamplingReview(input=self._input, output=self._output),
+                self._transcript,
                 progress=self._progress,
-                transcript=self._transcript,
                 notify=self._notify,
-                bundled=bundled,
+                terminal=True,
+                input=self._input,
+                output=self._output,
                 status=self._set_status,
             )
         except Exception as error:

@@ -7,30 +7,22 @@ or deny either step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
+from agent.sampling_review import RequestDecision, ResponseDecision
 from agent.ui.checked_prompt import CheckedPrompt
-from agent.ui.choices import leave_bindings, read_choice
+from agent.ui.choices import ask_choice, leave_bindings
+
+if TYPE_CHECKING:
+    from agent.sampling import SamplingRequest
 
 REQUEST_CHOICES = {"a": "approve", "e": "edit", "d": "deny"}
 RESPONSE_CHOICES = {"s": "send", "e": "edit", "d": "deny"}
 KEYS_HINT = "Ctrl-C or Ctrl-X: deny · when editing, Esc then Enter finishes"
-
-
-@dataclass(frozen=True)
-class RequestDecision:
-    approved: bool
-    system_prompt: str | None
-    messages: list[dict]
-
-
-@dataclass(frozen=True)
-class ResponseDecision:
-    approved: bool
-    text: str
 
 
 class _Denied(Exception):
@@ -38,23 +30,23 @@ class _Denied(Exception):
 
 
 class SamplingReview:
-    """Asks the human to approve, edit or deny sampling requests and answers."""
+    """The terminal's SamplingReviewer: asks the human to approve, edit or deny sampling requests and answers."""
 
     def __init__(self, *, input: Input | None = None, output: Output | None = None) -> None:
         self._input = input
         self._output = output
 
-    async def review_request(self, server: str, request: dict) -> RequestDecision:
+    async def review_request(self, server: str, request: SamplingRequest) -> RequestDecision:
         """Show the full request and return the human's decision, edits applied.
 
         A closed input counts as a denial: no consent was given.
         """
         prompt = self._prompt()
-        system_prompt: str | None = request.get("system_prompt")
-        messages = [dict(message) for message in request["messages"]]
+        system_prompt = request.system_prompt
+        messages = [dict(message) for message in request.messages]
         try:
             while True:
-                _show_request(prompt, server, {**request, "system_prompt": system_prompt, "messages": messages})
+                _show_request(prompt, server, replace(request, system_prompt=system_prompt, messages=messages))
                 choice = await _choose(prompt, "[a]pprove / [e]dit / [d]eny > ", REQUEST_CHOICES)
                 if choice != "edit":
                     return RequestDecision(choice == "approve", system_prompt, messages)
@@ -85,19 +77,19 @@ class SamplingReview:
         return CheckedPrompt(input=self._input, output=self._output, key_bindings=leave_bindings(ctrl_x=_Denied, ctrl_c=_Denied))
 
 
-def _show_request(prompt: CheckedPrompt, server: str, request: dict) -> None:
+def _show_request(prompt: CheckedPrompt, server: str, request: SamplingRequest) -> None:
     prompt.say(f"── {server} asks to use your model (sampling) ({KEYS_HINT}) ──")
     prompt.say("System prompt:")
-    prompt.say(_indent(request["system_prompt"]) if request["system_prompt"] else "  (none)")
+    prompt.say(_indent(request.system_prompt) if request.system_prompt else "  (none)")
     prompt.say("Messages:")
-    for message in request["messages"]:
+    for message in request.messages:
         prompt.say(f"  [{message['role']}]")
         prompt.say(_indent(message["text"], "    "))
-    temperature = request.get("temperature")
-    prompt.say(f"max_tokens: {request['max_tokens']}")
+    temperature = request.temperature
+    prompt.say(f"max_tokens: {request.max_tokens}")
     prompt.say(f"temperature: {'model default' if temperature is None else temperature}")
-    prompt.say(f"stop sequences: {_listing(request.get('stop_sequences'))}")
-    prompt.say(f"model hints: {_listing(request.get('model_hints'))}")
+    prompt.say(f"stop sequences: {_listing(request.stop_sequences)}")
+    prompt.say(f"model hints: {_listing(request.model_hints)}")
 
 
 async def _edit_request(
@@ -117,11 +109,8 @@ async def _edit(prompt: CheckedPrompt, label: str, text: str) -> str:
     return await prompt.edit(f"{label}> ", text)
 
 
-async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str | None:
-    """Return the chosen word; Enter lets only known choices through."""
-    refusal = f"type one of: {', '.join(choices)}"
-    text = await prompt.ask(message, check=lambda text: None if read_choice(text, choices) else refusal)
-    return read_choice(text, choices)
+async def _choose(prompt: CheckedPrompt, message: str, choices: dict[str, str]) -> str:
+    return await ask_choice(prompt, message, choices, refusal=f"type one of: {', '.join(choices)}")
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

@@ -20,11 +20,12 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
 
 from agent.ui.checked_prompt import CheckedPrompt
-from agent.ui.choices import leave_bindings, read_choice
+from agent.ui.choices import Left, ask_choice, decline_cancel_bindings
 from agent.url_elicitation import Action, UrlRequest
 
 KEYS_HINT = "Ctrl-X: decline · Ctrl-C: cancel · nothing opens unless you choose o"
 CHOICES = {"o": "open", "p": "print", "d": "decline", "c": "cancel"}
+QUESTION = "[o]pen in your browser / [p]rint the link / [d]ecline / [c]ancel > "
 _STYLE = Style.from_dict({"domain": "bold reverse", "url": "underline"})
 
 Opener = Callable[[str], str | None]  # opens a URL; None once a browser took it, else why not
@@ -46,14 +47,6 @@ def open_in_browser(url: str) -> str | None:
     return None if opened else "no browser could be started"
 
 
-class _Left(Exception):
-    """Ctrl-X (decline) or Ctrl-C (cancel) at the prompt."""
-
-    def __init__(self, action: Action) -> None:
-        super().__init__(action)
-        self.action = action
-
-
 class UrlPrompt:
     """Asks the human whether to open a page a server sent; never opens one without that consent."""
 
@@ -64,8 +57,7 @@ class UrlPrompt:
 
     async def ask(self, request: UrlRequest) -> Action:
         """Show the request and return what the server should hear. Never raises: a closed input cancels."""
-        keys = leave_bindings(ctrl_x=lambda: _Left("decline"), ctrl_c=lambda: _Left("cancel"))
-        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=keys)
+        prompt = CheckedPrompt(input=self._input, output=self._output, key_bindings=decline_cancel_bindings())
         output = prompt.session.app.output
         prompt.say(f"── {request.server} asks you to open a web page ── ({KEYS_HINT})")
         if request.message:
@@ -80,8 +72,8 @@ class UrlPrompt:
             FormattedText([("", "  site: "), ("class:domain", request.domain), ("", f" ({where})")]), output=output, style=_STYLE
         )
         try:
-            choice = await _choose(prompt)
-        except _Left as left:
+            choice = await ask_choice(prompt, QUESTION, CHOICES, refusal="type o, p, d or c")
+        except Left as left:
             choice = left.action
         except EOFError:
             prompt.say("Input closed; cancelled, nothing was opened.")
@@ -101,14 +93,3 @@ class UrlPrompt:
             prompt.say(request.url)
         prompt.say(f"{request.server} was told you agreed; it goes on once the page is done (Ctrl-C stops the turn).")
         return "accept"
-
-
-async def _choose(prompt: CheckedPrompt) -> str:
-    refusal = "type o, p, d or c"
-    text = await prompt.ask(
-        "[o]pen in your browser / [p]rint the link / [d]ecline / [c]ancel > ",
-        check=lambda text: None if read_choice(text, CHOICES) else refusal,
-    )
-    choice = read_choice(text, CHOICES)
-    assert choice is not None  # the check let only a choice through
-    return choice

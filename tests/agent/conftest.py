@@ -35,11 +35,11 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 from agent.bridge import McpBridge
 from agent.config import ModelSettings, SamplingSettings
 from agent.human import Human
-from agent.providers.playback import PlaybackModel
-from agent.sampling_policy import Sampler
+from agent.providers.playback import PlaybackModel, PlaybackSampling
+from agent.sampler import Sampler
+from agent.sampling_review import SamplingReviewer
 from agent.transcript import Transcript
 from agent.ui.progress import ProgressView
-from agent.ui.review import SamplingReview
 from mcp_server.server import build_server
 from mcp_server.settings import load_settings
 from tests.mcp_server.conftest import http_server  # noqa: F401  (a fixture: trip-server over loopback HTTP)
@@ -248,7 +248,7 @@ class Harness:
         policy: str = "auto",
         *,
         sampling: list[str] | None = None,
-        review: SamplingReview | None = None,
+        review: SamplingReviewer | None = None,
         rate_limit: int = 10,
         max_tokens_cap: int = 500,
     ) -> Sampler:
@@ -256,7 +256,7 @@ class Harness:
             policy=policy, model=None, max_tokens_cap=max_tokens_cap, rate_limit_per_minute=rate_limit, hint_map={}
         )
         playback = PlaybackModel([], [TIPS] if sampling is None else sampling, source="bridge-test.json")
-        return Sampler(settings, lambda: PLAYBACK_MODEL, review, self.transcript, self.notes.append, lambda: playback)
+        return Sampler(settings, review, self.transcript, self.notes.append, model=PLAYBACK_MODEL, writer=PlaybackSampling(playback))
 
     def bridge(self, target: Any, human: Human, *, mode: str = "auto", sampler: Sampler | None = None, **kwargs: Any) -> McpBridge:
         url, transport = (target.url, target.transport) if isinstance(target, Target) else ("memory://test", target)

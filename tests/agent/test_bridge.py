@@ -20,11 +20,12 @@ from fastmcp.client.transports import StreamableHttpTransport
 from agent.bridge import McpBridge
 from agent.mcp_http import http_client
 from agent.errors import TripAgentError
-from agent.human import AbsentHuman, FormHuman, ScriptedHuman
+from agent.human import AbsentHuman, ScriptedHuman
 from agent.providers.playback import PlaybackModel
 from agent.toolset import ServerTools
 from agent.ui.forms import ElicitationForm
 from agent.ui.review import SamplingReview
+from agent.ui.terminal_human import FormHuman
 from tests.agent.conftest import MODES, PLAYBACK_MODEL, TIPS, Target
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -17,8 +17,7 @@ import pytest
 from fastmcp import Context, FastMCP
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from agent.human import ScriptedHuman
-from agent.ui.forms import ElicitationOutcome
+from agent.human import ElicitationOutcome, ScriptedHuman
 from fastmcp.client.transports import StreamableHttpTransport
 
 from agent.mcp_http import http_client

@@ -1,8 +1,7 @@
 import pytest
 
 from agent.config import ModelSettings, SamplingSettings
-from agent.providers.playback import PlaybackModel
-from agent.sampling import RateLimiter, SamplingRequest, answer_sampling, choose_model, truncate_at_stop
+from agent.sampling import ModelPerRequest, RateLimiter, SamplingRequest, choose_model, truncate_at_stop
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
 
@@ -96,11 +95,9 @@ def test_truncate_at_first_stop_sequence(text, stops, exp):
 async def test_sampling_answered_by_bedrock_with_request_settings(bedrock):
     bedrock.text("1. Fushimi Inari at dawn\nSTOP\n2. ignored")
 
-    tru = await answer_sampling(
-        request(model_hints=["claude-haiku"], max_tokens=900, temperature=0.5, stop_sequences=["STOP"]),
-        sampling_settings(),
-        AGENT_MODEL,
-    )
+    asked = request(model_hints=["claude-haiku"], max_tokens=900, temperature=0.5, stop_sequences=["STOP"])
+
+    tru = await ModelPerRequest().answer(asked, choose_model(asked, sampling_settings(), AGENT_MODEL))
 
     assert (tru.model, tru.text, tru.stop_reason) == (f"bedrock:{HAIKU}", "1. Fushimi Inari at dawn\n", "stopSequence")
     sent = bedrock.requests[0]
@@ -115,17 +112,9 @@ async def test_sampling_answered_by_bedrock_with_request_settings(bedrock):
 async def test_sampling_maps_max_tokens_stop_reason(bedrock):
     bedrock.text("cut sho", stop_reason="max_tokens")
 
-    tru = await answer_sampling(request(), sampling_settings(), AGENT_MODEL)
+    tru = await ModelPerRequest().answer(request(), choose_model(request(), sampling_settings(), AGENT_MODEL))
 
     assert (tru.text, tru.stop_reason) == ("cut sho", "maxTokens")
-
-
-async def test_playback_answers_from_its_sampling_list():
-    playback = PlaybackModel([], ["Try yudofu in Nanzen-ji."])
-
-    tru = await answer_sampling(request(), sampling_settings(), AGENT_MODEL, playback=playback)
-
-    assert (tru.model, tru.text, tru.stop_reason) == ("playback:playback", "Try yudofu in Nanzen-ji.", "endTurn")
 
 
 def test_rate_limiter_sliding_window_per_server():

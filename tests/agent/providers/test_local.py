@@ -16,12 +16,19 @@ from agent.config import DEFAULT_CONFIG, ModelSettings, load_settings
 from agent.errors import ConfigError
 from agent.models import AUTO_LOCAL_MAX_TOKENS, create_model, resolve_auto
 from agent.providers import local, weights
-from agent.sampling import SamplingRequest, answer_sampling
+from agent.sampling import ModelPerRequest, SamplingRequest, choose_model
 from mcp_server.messages import detect_language
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
 
 HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+async def answer_sampling(request, settings, agent_model):
+    """What a session's Sampler does with a request it lets through (agent/sampler.py)."""
+    return await ModelPerRequest().answer(request, choose_model(request, settings, agent_model))
+
+
 LOCAL = ModelSettings("local", "", "us-east-1", 32, 0.0)
 LOCAL_PROFILE = DEFAULT_CONFIG.parent / "local.toml"
 

@@ -5,7 +5,8 @@ from strands import Agent, tool
 
 from agent.config import ModelSettings
 from agent.errors import ConfigError, PlaybackExhausted, explain_model_error
-from agent.providers.playback import PlaybackModel
+from agent.providers.playback import PlaybackModel, PlaybackSampling
+from agent.sampling import SamplingRequest
 
 pytestmark = pytest.mark.usefixtures("isolated_aws")  # no AWS credentials or settings from this machine
 
@@ -122,3 +123,13 @@ def test_malformed_file_names_the_file_and_problem(tmp_path, document, exp_probl
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read playback file"):
         PlaybackModel.from_file(tmp_path / "absent.json")
+
+
+async def test_playback_answers_from_its_sampling_list():
+    playback = PlaybackModel([], ["Try yudofu in Nanzen-ji."])
+    request = SamplingRequest("You write travel tips.", [{"role": "user", "text": "Kyoto tips"}], 100)
+    chosen = ModelSettings("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us-west-2", 4096, 0.3)
+
+    tru = await PlaybackSampling(playback).answer(request, chosen)
+
+    assert (tru.model, tru.text, tru.stop_reason) == ("playback:playback", "Try yudofu in Nanzen-ji.", "endTurn")

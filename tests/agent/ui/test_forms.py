@@ -5,7 +5,8 @@ import asyncio
 import pytest
 from prompt_toolkit.output import DummyOutput
 
-from agent.ui.forms import ElicitationForm, ElicitationOutcome
+from agent.human import ElicitationOutcome
+from agent.ui.forms import ElicitationForm
 from tests.agent.ui.conftest import WAIT_S
 
 TRIP_SCHEMA = {

@@ -1,28 +1,31 @@
 import asyncio
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from agent.ui.review import RequestDecision, ResponseDecision, SamplingReview
+from agent.sampling import SamplingRequest
+from agent.sampling_review import RequestDecision, ResponseDecision
+from agent.ui.review import SamplingReview
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FINISH_EDIT = "\x1b\r"  # Esc then Enter accepts a multiline prompt
 
-REQUEST = {
-    "system_prompt": "You are a travel agent.",
-    "messages": [
+REQUEST = SamplingRequest(
+    system_prompt="You are a travel agent.",
+    messages=[
         {"role": "user", "text": "Recommend three things in Kyoto"},
         {"role": "assistant", "text": "Which season?"},
         {"role": "user", "text": "Spring"},
     ],
-    "max_tokens": 300,
-    "temperature": 0.7,
-    "stop_sequences": ["END"],
-    "model_hints": ["claude-sonnet"],
-}
+    max_tokens=300,
+    temperature=0.7,
+    stop_sequences=["END"],
+    model_hints=["claude-sonnet"],
+)
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ async def test_request_is_shown_in_full_and_approved(pipe, review, screen):
 
     decision = await review.review_request("travel-planner", REQUEST)
 
-    assert decision == RequestDecision(True, "You are a travel agent.", REQUEST["messages"])
+    assert decision == RequestDecision(True, "You are a travel agent.", REQUEST.messages)
     shown = visible(screen)
     assert "── travel-planner asks to use your model (sampling)" in shown
     assert "System prompt:\n  You are a travel agent.\n" in shown
@@ -54,7 +57,7 @@ async def test_request_is_shown_in_full_and_approved(pipe, review, screen):
 
 
 async def test_request_without_optional_parts_says_so(pipe, review, screen):
-    request = {**REQUEST, "system_prompt": None, "temperature": None, "stop_sequences": [], "model_hints": []}
+    request = replace(REQUEST, system_prompt=None, temperature=None, stop_sequences=[], model_hints=[])
     pipe.send_text("approve\r")
 
     await review.review_request("travel-planner", request)
@@ -69,9 +72,9 @@ async def test_request_edit_changes_system_prompt_and_last_user_message(pipe, re
 
     decision = await review.review_request("travel-planner", REQUEST)
 
-    exp_messages = [*REQUEST["messages"][:2], {"role": "user", "text": "Spring, with cherry blossoms"}]
+    exp_messages = [*REQUEST.messages[:2], {"role": "user", "text": "Spring, with cherry blossoms"}]
     assert decision == RequestDecision(True, "You are a travel agent. Be brief.", exp_messages)
-    assert REQUEST["messages"][2]["text"] == "Spring"  # the caller's request is left untouched
+    assert REQUEST.messages[2]["text"] == "Spring"  # the caller's request is left untouched
     shown = visible(screen)
     assert "System prompt> You are a travel agent." in shown
     assert "    Spring, with cherry blossoms\n" in shown  # the edited request is shown again
@@ -83,7 +86,7 @@ async def test_request_edit_that_empties_the_system_prompt_sends_none(pipe, revi
     decision = await review.review_request("travel-planner", REQUEST)
 
     assert decision.system_prompt is None
-    assert decision.messages == REQUEST["messages"]
+    assert decision.messages == REQUEST.messages
 
 
 @pytest.mark.parametrize("keys", ["d\r", "deny\r", "\x03", "\x18"])

@@ -1,23 +1,23 @@
-"""The sampling policy (`auto`, `ask`, `deny`) and rate limit in front of `answer_sampling`.
+"""The Sampler: one server's sampling requests under the policy (`auto`, `ask`, `deny`) and rate limit.
 
-Every outcome is a protocol answer: a result, or ErrorData the server can act on (a legacy server
-falls back to its own text). Nothing here raises into the MCP client.
+A request is reduced to a SamplingRequest once, its model chosen once, and it is answered by the
+session's SamplingModel. Every outcome is a protocol answer: a result, or ErrorData the server can
+act on (a legacy server falls back to its own text). Nothing here raises into the MCP client.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import mcp_types
 
 from agent.config import ModelSettings, SamplingSettings
 from agent.errors import ConfigError, explain_model_error
-from agent.providers.playback import PlaybackModel
-from agent.sampling import RateLimiter, SamplingRequest, answer_sampling, choose_model
+from agent.sampling import RateLimiter, SamplingModel, SamplingRequest
+from agent.sampling_review import SamplingReviewer
 from agent.transcript import Transcript
-from agent.ui.review import SamplingReview
 
 logger = logging.getLogger(__name__)
 
@@ -36,48 +36,53 @@ class Sampler:
     def __init__(
         self,
         settings: SamplingSettings,
-        model: Callable[[], ModelSettings],
-        review: SamplingReview | None,
+        review: SamplingReviewer | None,
         transcript: Transcript,
         notify: Callable[[str], None],
-        playback: Callable[[], PlaybackModel | None] = lambda: None,
+        *,
+        model: ModelSettings,
+        writer: SamplingModel,
     ) -> None:
         """Args:
         settings: Policy, caps, hint map and rate limit.
-        model: The agent's current model (it changes with /model), read at each request.
         review: The terminal review for policy `ask`; None where there is no terminal.
         transcript: Where sampling_request and sampling_response events go.
         notify: Shows one line to the user.
-        playback: The playback model answering instead of a real one, in scripted runs; read at each
-            request, since /model can switch to another playback file (or away from playback).
+        model: The agent's model: hints and defaults start from it (use_model after /model).
+        writer: Who writes the answers (use_model after /model).
         """
         self._settings = settings
-        self._model = model
         self._review = review
         self._transcript = transcript
         self._notify = notify
-        self._playback = playback
+        self._model = model
+        self._writer = writer
         self._limiter = RateLimiter(settings.rate_limit_per_minute)
 
     @property
     def policy(self) -> str:
         return self._settings.policy
 
+    def use_model(self, model: ModelSettings, writer: SamplingModel) -> None:
+        """From the next request on, start from the agent's new model and let `writer` answer."""
+        self._model, self._writer = model, writer
+
     async def handle(
         self, server: str, params: mcp_types.CreateMessageRequestParams
     ) -> mcp_types.CreateMessageResult | mcp_types.ErrorData:
         """Answer a sampling/createMessage request from `server`; never raises."""
+        model = self._model  # the one this request started with, even if /model switches meanwhile
         try:
-            return await self._handle(server, params)
+            return await self._handle(server, params, model, self._writer)
         except UnsupportedSampling as error:
             return self._fail(server, str(error), mcp_types.INVALID_PARAMS)
         except Exception as error:  # the model failed: the server gets an error, the user one line
             logger.debug("server=<%s> | sampling failed", server, exc_info=True)
-            explained = explain_model_error(error, self._model())
+            explained = explain_model_error(error, model)
             return self._fail(server, str(explained or error), mcp_types.INTERNAL_ERROR)
 
     async def _handle(
-        self, server: str, params: mcp_types.CreateMessageRequestParams
+        self, server: str, params: mcp_types.CreateMessageRequestParams, model: ModelSettings, writer: SamplingModel
     ) -> mcp_types.CreateMessageResult | mcp_types.ErrorData:
         request = to_request(params)
         preferences = params.model_preferences
@@ -88,28 +93,38 @@ class Sampler:
             request.max_tokens,
             preferences.model_dump(mode="json", by_alias=True, exclude_none=True) if preferences else None,
         )
+        # Review edits neither the hints nor the limits, so the choice made now holds for the answer.
+        try:
+            chosen, unusable = writer.choose(request, self._settings, model), None
+        except ConfigError as error:  # fails the answer; a refusal still names a model in the transcript
+            chosen, unusable = model, error
+        name = writer.name(chosen)
         policy = self._settings.policy
         if policy == "ask" and self._review is None:
             # No terminal to ask on: consent cannot be given, so the request is refused, and said so.
             self._notify(f"{server} asked to use your model, but there is no terminal to approve it; denied.")
-            return self._rejected(server, request)
+            return self._rejected(server, name)
         if policy == "deny":
             self._notify(f"{server} asked to use your model; denied (sampling policy deny).")
-            return self._rejected(server, request)
+            return self._rejected(server, name)
         if not self._limiter.allow(server):
             limit = self._settings.rate_limit_per_minute
             message = f"sampling rate limit reached: at most {limit} requests per minute from {server}"
             return self._fail(server, message, mcp_types.INVALID_REQUEST)
         if policy == "ask":
+            assert self._review is not None
             # Shown as it will be sent: max_tokens capped (the transcript above keeps the server's ask).
             request = replace(request, max_tokens=min(request.max_tokens, self._settings.max_tokens_cap))
-            decision = await self._review.review_request(server, asdict(request))
+            decision = await self._review.review_request(server, request)
             if not decision.approved:
-                return self._rejected(server, request)
+                return self._rejected(server, name)
             request = replace(request, system_prompt=decision.system_prompt, messages=decision.messages)
-        answer = await answer_sampling(request, self._settings, self._model(), playback=self._playback())
+        if unusable is not None:
+            raise unusable
+        answer = await writer.answer(request, chosen)
         text = answer.text
         if policy == "ask":
+            assert self._review is not None
             reviewed = await self._review.review_response(server, text, answer.model)
             if not reviewed.approved:
                 self._transcript.sampling_response(answer.model, text, approved=False, server=server)
@@ -123,20 +138,10 @@ class Sampler:
             stop_reason=answer.stop_reason,
         )
 
-    def _rejected(self, server: str, request: SamplingRequest) -> mcp_types.ErrorData:
-        model = self._playback_or_chosen(request)
+    def _rejected(self, server: str, model: str) -> mcp_types.ErrorData:
         self._transcript.sampling_response(model, "", approved=False, server=server)
         logger.debug("server=<%s> | sampling request rejected", server)
         return _user_rejected()
-
-    def _playback_or_chosen(self, request: SamplingRequest) -> str:
-        playback = self._playback()
-        if playback is not None:
-            return playback.get_config()["model_id"]
-        try:
-            return choose_model(request, self._settings, self._model()).spec
-        except ConfigError:  # the name is only for the transcript; a bad hint map must not matter here
-            return self._model().spec
 
     def _fail(self, server: str, message: str, code: int) -> mcp_types.ErrorData:
         self._notify(f"sampling request from {server} failed: {message}")
@@ -149,7 +154,7 @@ def _user_rejected() -> mcp_types.ErrorData:
 
 
 def to_request(params: mcp_types.CreateMessageRequestParams) -> SamplingRequest:
-    """Reduce the protocol request to the text-only request `answer_sampling` takes.
+    """Reduce the protocol request to the text-only request a SamplingModel answers.
 
     Raises:
         UnsupportedSampling: A message carries something other than text.
