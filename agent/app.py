@@ -21,11 +21,12 @@ from strands import Agent
 from strands.models.model import Model
 from strands.types.exceptions import MaxTokensReachedException
 
-from agent.agentcore_client import TOKEN_ENV, BearerToken, invocation_url, platform_session_headers
+from agent.agentcore_client import invocation_url, platform_session_headers
 from agent.bridge import McpBridge
 from agent.config import AgentSettings, ModelSettings, SamplingPolicy, model_from_spec
 from agent.errors import ConfigError, TripAgentError, explain_model_error
 from agent.human import Human
+from agent.mcp_http import TOKEN_ENV, BearerToken
 from agent.models import create_model, resolve_auto
 from agent.outcomes import ToolOutcome
 from agent.providers.playback import PlaybackModel, PlaybackSampling

@@ -27,12 +27,11 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from agent.agentcore_client import TOKEN_ENV, BearerToken
 from agent.errors import TripAgentError
 from agent.errors import first_line as _short
 from agent.human import Human
 from agent.mcp_compat import AgentClient, SamplingStillRequested, session_alive, session_failure, track_call
-from agent.mcp_http import BearerAuth, http_client
+from agent.mcp_http import TOKEN_ENV, BearerAuth, BearerToken, http_client
 from agent.outcomes import ToolOutcome
 from agent.sampler import Sampler
 from agent.servers import StdioServerConfig

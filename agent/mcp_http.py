@@ -1,21 +1,23 @@
 """The HTTP side of an MCP connection: the client without a read timeout, and the bearer token
-sent on every request and refreshed once on a 401."""
+(from BEARER_TOKEN or a token command) sent on every request and refreshed once on a 401."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+import shlex
+import subprocess
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import httpx2
 
-from agent.agentcore_client import BearerToken
 from agent.errors import ConfigError
 
 # Connecting may fail fast, but reading may not: on a legacy session the tool call's SSE stream
 # stays silent while the human fills a form, and mcp's default 300 s read timeout would turn a
 # slow human into an error. None disables the read timeout; the connect timeout stays.
 HTTP_TIMEOUT = httpx2.Timeout(30.0, read=None)
+TOKEN_ENV = "BEARER_TOKEN"
 
 def http_client(
     headers: dict[str, str] | None = None,
@@ -25,6 +27,62 @@ def http_client(
 ) -> httpx2.AsyncClient:
     """The HTTP client for the MCP connection: no read timeout (see HTTP_TIMEOUT)."""
     return httpx2.AsyncClient(headers=headers, auth=auth, follow_redirects=follow_redirects, timeout=HTTP_TIMEOUT)
+
+
+class BearerToken:
+    """The bearer token sent to the server, and the command that can fetch a fresh one.
+
+    A token from BEARER_TOKEN is fixed: when the server rejects it, only the user can replace it.
+    A token from a token command can be fetched again (`refresh`) when the server answers 401.
+    """
+
+    def __init__(self, value: str, command: str | None = None) -> None:
+        self._value = value
+        self.command = command
+
+    @classmethod
+    def resolve(cls, env: Mapping[str, str], token_command: str | None = None) -> BearerToken:
+        """The token from BEARER_TOKEN, else from running `token_command`.
+
+        Args:
+            env: The environment; BEARER_TOKEN wins when set.
+            token_command: A command printing a token, run when BEARER_TOKEN is unset.
+
+        Raises:
+            ConfigError: No token is available, or the token command failed.
+        """
+        value = env.get(TOKEN_ENV, "").strip()
+        if value:
+            return cls(value)
+        if token_command:
+            return cls(_run_token_command(token_command), token_command)
+        raise ConfigError(
+            f"{TOKEN_ENV} is not set; the AgentCore runtime needs a Cognito access token",
+            hint=f"export {TOKEN_ENV}=<token> or set [server] token_command in the config",
+        )
+
+    @property
+    def refreshable(self) -> bool:
+        return self.command is not None
+
+    @property
+    def authorization(self) -> str:
+        """The `Authorization` header value."""
+        return f"Bearer {self._value}"
+
+    def refresh(self) -> None:
+        """Run the token command again for a fresh token.
+
+        Raises:
+            ConfigError: The token came from BEARER_TOKEN, or the command failed or printed nothing.
+        """
+        if self.command is None:
+            raise ConfigError(f"the token from {TOKEN_ENV} cannot be refreshed", hint=f"export a fresh {TOKEN_ENV}")
+        self._value = _run_token_command(self.command)
+
+    def __repr__(self) -> str:  # never show the token itself
+        source = "token command" if self.command else TOKEN_ENV
+        return f"BearerToken(from {source})"
 
 
 class BearerAuth(httpx2.Auth):
@@ -81,3 +139,17 @@ class BearerAuth(httpx2.Auth):
         self.rejected = response.status_code == 401
         if not self.rejected:
             self.refresh_error, self._refreshed = None, False
+
+
+def _run_token_command(command: str) -> str:
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise ConfigError(
+            f"the token command {command!r} failed: {error}",
+            hint="run it by hand, or export BEARER_TOKEN",
+        ) from error
+    token = done.stdout.strip()
+    if not token:
+        raise ConfigError(f"the token command {command!r} printed no token", hint="run it by hand, or export BEARER_TOKEN")
+    return token

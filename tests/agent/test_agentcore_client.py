@@ -1,6 +1,6 @@
 import pytest
 
-from agent.agentcore_client import SESSION_HEADER, BearerToken, invocation_url, platform_session_headers
+from agent.agentcore_client import SESSION_HEADER, invocation_url, platform_session_headers
 from agent.errors import ConfigError
 
 ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/trip_server-abc123"
@@ -27,37 +27,6 @@ def test_a_non_runtime_arn_is_refused_with_a_fix(arn):
     with pytest.raises(ConfigError) as caught:
         invocation_url(arn)
     assert "--agentcore-arn arn:aws:bedrock-agentcore:" in str(caught.value)
-
-
-def test_bearer_token_comes_from_the_environment():
-    token = BearerToken.resolve({"BEARER_TOKEN": "abc.def"}, "never-run")
-    assert token.authorization == "Bearer abc.def"
-    assert not token.refreshable
-
-
-def test_missing_bearer_token_names_the_variable():
-    with pytest.raises(ConfigError) as caught:
-        BearerToken.resolve({})
-    assert "BEARER_TOKEN" in caught.value.message and "export BEARER_TOKEN" in caught.value.hint
-
-
-def test_token_command_is_used_when_the_variable_is_unset(tmp_path):
-    script = tmp_path / "token.sh"
-    script.write_text("#!/bin/sh\necho ' jwt-from-command '\n")
-    script.chmod(0o755)
-    token = BearerToken.resolve({}, str(script))
-    assert token.authorization == "Bearer jwt-from-command"
-    assert token.refreshable and "jwt-from-command" not in repr(token)
-
-
-@pytest.mark.parametrize(("body", "exp_message"), [("exit 3", "failed"), ("true", "printed no token")])
-def test_a_failing_token_command_is_a_clear_error(tmp_path, body, exp_message):
-    script = tmp_path / "token.sh"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(0o755)
-    with pytest.raises(ConfigError) as caught:
-        BearerToken.resolve({}, str(script))
-    assert exp_message in caught.value.message and "export BEARER_TOKEN" in caught.value.hint
 
 
 def test_platform_session_id_is_long_enough_and_new_per_session():

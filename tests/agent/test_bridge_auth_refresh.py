@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 import uvicorn
 
-from agent.agentcore_client import SESSION_HEADER, BearerToken
+from agent.agentcore_client import SESSION_HEADER
+from agent.mcp_http import BearerToken
 from agent.app import resolve_server
 from agent.config import ServerTable
 from agent.errors import TripAgentError

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent import cli
+from agent.ui import cli
 
 
 @pytest.mark.parametrize(

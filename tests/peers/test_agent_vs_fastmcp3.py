@@ -26,7 +26,7 @@ def test_agent_completes_a_legacy_only_fastmcp3_tool(tmp_path, peers_python):
         answers.write_text(json.dumps(["Aki", 2, "Beppu", ["private bath", "late checkout"]]))
         transcript = tmp_path / "t.jsonl"
         run = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "--server", url, "--model", f"playback:{playback}",
+            [sys.executable, "-m", "agent.ui.cli", "--server", url, "--model", f"playback:{playback}",
              "--answers", str(answers), "--transcript", str(transcript), "--message", "Find me an onsen"],
             capture_output=True, text=True, timeout=120,
         )

@@ -21,7 +21,7 @@ def run(*args, cwd):
 
 
 def test_importing_the_cli_loads_no_heavy_package():
-    code = "import sys, agent.cli; print(sorted({'strands', 'boto3', 'botocore', 'fastmcp', 'mcp'} & set(sys.modules)))"
+    code = "import sys, agent.ui.cli; print(sorted({'strands', 'boto3', 'botocore', 'fastmcp', 'mcp'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
