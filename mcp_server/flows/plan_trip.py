@@ -236,18 +236,12 @@ class PlanTrip:
             }
         if name == "nights":
             low, high = catalog.nights.minimum, catalog.nights.maximum
-            return {
-                "type": "integer",
-                "title": say(language, "field.nights"),
-                "description": say(language, "field.nights.help", low=low, high=high),
-                "minimum": low,
-                "maximum": high,
-            }
-        low, high = travelers_range(catalog, values.get("trip_type"))
+        else:
+            low, high = travelers_range(catalog, values.get("trip_type"))
         return {
             "type": "integer",
-            "title": say(language, "field.travelers"),
-            "description": say(language, "field.travelers.help", low=low, high=high),
+            "title": say(language, f"field.{name}"),
+            "description": say(language, f"field.{name}.help", low=low, high=high),
             "minimum": low,
             "maximum": high,
         }
