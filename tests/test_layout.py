@@ -93,3 +93,14 @@ def test_the_modules_listed_without_tests_exist_and_still_have_no_test_file():
     stale = [module for module in WITHOUT_OWN_TEST if not (ROOT / module).is_file() or module in tested]
 
     assert stale == [], f"remove from WITHOUT_OWN_TEST (moved, deleted, or now tested): {stale}"
+
+
+def test_the_server_never_imports_the_agent():
+    """mcp_server/ runs alone (AgentCore, `make server`); the agent may use the server's modules, never the reverse."""
+    offences = []
+    for path in sorted((ROOT / "mcp_server").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offences += [f"{path.relative_to(ROOT)}:{node.lineno} imports {name}" for name in names if name.split(".")[0] == "agent"]
+
+    assert offences == []
