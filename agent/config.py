@@ -264,7 +264,8 @@ def _check_file(document: dict[str, Any], source: str) -> None:
             for problem in error.errors()
             if problem["type"] != "missing"
             and not (problem["type"] == "literal_error" and isinstance(problem["input"], str))
-            and problem["input"] != {}  # an empty table sets nothing, whatever its name
+            # An empty known table sets nothing; an empty unknown one ([weathr]) is still a typo to name.
+            and not (problem["input"] == {} and problem["loc"][0] in _TABLES)
         ]
         if problems:
             keys = [(table, key) for table, body in document.items() for key in (body if isinstance(body, dict) and body else [None])]
@@ -283,6 +284,10 @@ def _file_problem(problem: ErrorDetails, document: dict[str, Any], source: str) 
     table = _TABLES.get(loc[0])
     body = document.get(loc[0])
     if table is None or not isinstance(body, dict):
+        if body == {}:  # an empty table: only its name can be wrong
+            close = difflib.get_close_matches(loc[0], [*_TABLES, "servers"], n=1, cutoff=0.6)
+            hint = f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(f'[{t}]' for t in [*_TABLES, 'servers'])}"
+            return ConfigError(f"unknown config table [{loc[0]}] in {source}", hint=hint)
         # An unknown table is named by its first key, as the user would look for it.
         name = f"{loc[0]}.{next(iter(body))}" if isinstance(body, dict) and body else loc[0]
         return ConfigError(f"unknown config key {name!r} in {source}", hint=_known_keys_hint(name))

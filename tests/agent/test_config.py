@@ -151,6 +151,8 @@ def test_bad_spec_in_environment_is_a_config_error():
         ("[model]\nmax_token = 5\n", "unknown config key 'model.max_token' in {}", "did you mean 'model.max_tokens'?"),
         ('[weather]\nunit = "C"\n', "unknown config key 'weather.unit' in {}", "known keys: model.provider, "),
         ('debug = true\n', "unknown config key 'debug' in {}", "known keys: model.provider, "),
+        ("[sampling]\n[samplng]\n", "unknown config table [samplng] in {}", "did you mean [sampling]?"),
+        ("[weathr]\n", "unknown config table [weathr] in {}", "known tables: [model], "),
         ("[model]\nmax_tokens = -5\n", "config key 'model.max_tokens' in {} is -5, outside 1–200000", "set max_tokens between 1 and 200000"),
         ("[model]\ntemperature = 7.0\n", "config key 'model.temperature' in {} is 7.0, outside 0–2", "set temperature between 0 and 2"),
         ("[sampling]\nmax_tokens_cap = 0\n", "config key 'sampling.max_tokens_cap' in {} is 0, outside 1–200000", "set max_tokens_cap between 1 and 200000"),
