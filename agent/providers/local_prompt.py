@@ -295,10 +295,8 @@ def call_schema(tools: list[dict[str, Any]], messages: Messages | None = None) -
         properties: dict[str, Any] = {}
         for name, prop in parameters.get("properties", {}).items():
             value = _grammar_value(prop)
-            if messages is not None and name == LANGUAGE and code in _language_choices(prop):
-                value = {"enum": [code]}
-            elif messages is not None:
-                value = _supported_values(name, prop, value, said, written)
+            if messages is not None:
+                value = _supported_values(name, prop, value, said, written, code)
             if value is not None:
                 properties[name] = value
         arguments = {
@@ -318,13 +316,15 @@ def call_schema(tools: list[dict[str, Any]], messages: Messages | None = None) -
     return calls[0] if len(calls) == 1 else {"oneOf": calls}
 
 
-def _supported_values(name: str, prop: dict[str, Any], value: dict[str, Any], said: str, written: str) -> dict[str, Any] | None:
+def _supported_values(
+    name: str, prop: dict[str, Any], value: dict[str, Any], said: str, written: str, code: str
+) -> dict[str, Any] | None:
     """A parameter's grammar cut down to the values the conversation supports; None when it supports none."""
     if "enum" in value:
-        kept = [item for item in value["enum"] if _supports(name, prop, item, said, written)]
+        kept = [item for item in value["enum"] if _supports(name, prop, item, said, written, code)]
         return {"enum": kept} if kept else None
     if isinstance(value.get("oneOf"), list):
-        choices = [c for c in value["oneOf"] if "const" in c and _supports(name, prop, c["const"], said, written)]
+        choices = [c for c in value["oneOf"] if "const" in c and _supports(name, prop, c["const"], said, written, code)]
         return {**value, "oneOf": choices} if choices else None
     if value.get("type") == "string" and name.endswith("_id"):
         identifiers = list(dict.fromkeys(IDENTIFIER.findall(written)))
@@ -439,17 +439,14 @@ def ground(arguments: dict[str, Any], messages: Messages, schema: dict[str, Any]
     kept: dict[str, Any] = {}
     dropped: dict[str, Any] = {}
     for name, value in arguments.items():
-        prop = properties.get(name, {})
-        if name == LANGUAGE and code in _language_choices(prop):
-            supported = value == code
-        else:
-            supported = _supports(name, prop, value, said, written)
-        (kept if supported else dropped)[name] = value
+        (kept if _supports(name, properties.get(name, {}), value, said, written, code) else dropped)[name] = value
     return kept, dropped
 
 
-def _supports(name: str, prop: dict[str, Any], value: Any, said: str, written: str) -> bool:
-    """Whether the conversation supports `value` for parameter `name` (see ground)."""
+def _supports(name: str, prop: dict[str, Any], value: Any, said: str, written: str, code: str) -> bool:
+    """Whether the conversation supports `value` for parameter `name` (see ground); `code`: the user's language."""
+    if name == LANGUAGE and code in _language_choices(prop):
+        return value == code
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return True
     if isinstance(value, str):
