@@ -89,8 +89,9 @@ def review(text: str | None, trip: TripText) -> Review:
     lines = candidate_lines(text or "")
     if not lines:
         return Review((), "empty")
-    if len(lines) < LINES and len(_sentences(lines)) >= LINES:
-        lines = _sentences(lines)
+    if len(lines) < LINES:
+        sentences = _sentences(lines)
+        lines = sentences if len(sentences) >= LINES else lines
     if len(lines) < LINES:
         return Review((), "too_few", detail=str(len(lines)))
     lines = lines[:LINES]
