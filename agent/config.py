@@ -285,8 +285,9 @@ def _file_problem(problem: ErrorDetails, document: dict[str, Any], source: str) 
     body = document.get(loc[0])
     if table is None or not isinstance(body, dict):
         if body == {}:  # an empty table: only its name can be wrong
-            close = difflib.get_close_matches(loc[0], [*_TABLES, "servers"], n=1, cutoff=0.6)
-            hint = f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(f'[{t}]' for t in [*_TABLES, 'servers'])}"
+            tables = [*_TABLES, "servers"]
+            close = difflib.get_close_matches(loc[0], tables, n=1, cutoff=0.6)
+            hint = f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(f'[{t}]' for t in tables)}"
             return ConfigError(f"unknown config table [{loc[0]}] in {source}", hint=hint)
         # An unknown table is named by its first key, as the user would look for it.
         name = f"{loc[0]}.{next(iter(body))}" if isinstance(body, dict) and body else loc[0]

@@ -74,7 +74,7 @@ def test_every_module_has_its_test_file_at_the_mirror_path():
 
     untested = [module for module in modules() if module not in tested and module not in WITHOUT_OWN_TEST]
 
-    assert untested == [], f"add tests/{'{'}module's path with test_ before its name{'}'} for: {untested}"
+    assert untested == [], f"add a test file at the mirror path (tests/<package path>/test_<module>.py) for: {untested}"
 
 
 def test_every_test_file_is_at_the_mirror_path_of_a_module():
